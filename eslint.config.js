@@ -19,7 +19,9 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         {
-          paths: [{ name: '@oclif/core', message: 'Domain code stays free of oclif; use src/cli or src/commands.' }],
+          paths: [
+            { name: '@oclif/core', message: 'Domain code stays free of oclif; use src/cli or src/commands.' },
+          ],
           patterns: [
             {
               group: ['toxiproxy-node-client'],

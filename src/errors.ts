@@ -70,7 +70,10 @@ export function isGeoctlError(error: unknown): error is GeoctlError {
 /** The exit-code table as the README shows it; kept here so docs and code cannot drift apart. */
 export const exitCodeTable: ReadonlyArray<{ code: ExitCode; meaning: string }> = [
   { code: ExitCode.ok, meaning: 'success; for `geoctl run`, every expectation was met' },
-  { code: ExitCode.toolError, meaning: 'tool error: Toxiproxy unreachable, a port in use, an internal failure' },
+  {
+    code: ExitCode.toolError,
+    meaning: 'tool error: Toxiproxy unreachable, a port in use, an internal failure',
+  },
   { code: ExitCode.usage, meaning: 'usage error: a bad flag, argument, value or file' },
   { code: ExitCode.expectationFailed, meaning: 'an expectation (SLO) or check failed' },
   { code: ExitCode.indeterminate, meaning: 'a result is indeterminate (not enough evidence either way)' },

@@ -102,7 +102,13 @@ class Transport {
     try {
       return JSON.parse(text) as unknown;
     } catch {
-      throw new TransportFailure(method, path, response.statusCode, `response is not JSON: ${text.slice(0, 80)}`, 'EPROTO');
+      throw new TransportFailure(
+        method,
+        path,
+        response.statusCode,
+        `response is not JSON: ${text.slice(0, 80)}`,
+        'EPROTO',
+      );
     }
   }
 }
@@ -157,7 +163,9 @@ export class ToxiproxyDriver {
   getProxy(name: string): Promise<ProxyState | undefined> {
     return this.attempt(`read proxy "${name}"`, async () => {
       try {
-        return toProxyState((await this.transport.get<unknown>(`${this.url}/proxies/${encodeURIComponent(name)}`)).data);
+        return toProxyState(
+          (await this.transport.get<unknown>(`${this.url}/proxies/${encodeURIComponent(name)}`)).data,
+        );
       } catch (error) {
         if (error instanceof TransportFailure && error.status === 404) return undefined;
         throw error;
@@ -191,20 +199,27 @@ export class ToxiproxyDriver {
   }
 
   addToxic(proxyName: string, toxic: ToxicSpec): Promise<ToxicState> {
-    return this.attempt(`add ${toxic.stream} ${toxic.type} toxic "${toxic.name}" to proxy "${proxyName}"`, async () => {
-      const proxy = await this.client.get(proxyName);
-      const added = await proxy.addToxic({
-        name: toxic.name,
-        type: toxic.type as never,
-        stream: toxic.stream,
-        toxicity: toxic.toxicity ?? 1,
-        attributes: toxic.attributes,
-      });
-      return toToxicState(added.toJson());
-    });
+    return this.attempt(
+      `add ${toxic.stream} ${toxic.type} toxic "${toxic.name}" to proxy "${proxyName}"`,
+      async () => {
+        const proxy = await this.client.get(proxyName);
+        const added = await proxy.addToxic({
+          name: toxic.name,
+          type: toxic.type as never,
+          stream: toxic.stream,
+          toxicity: toxic.toxicity ?? 1,
+          attributes: toxic.attributes,
+        });
+        return toToxicState(added.toJson());
+      },
+    );
   }
 
-  updateToxic(proxyName: string, toxicName: string, change: { attributes?: Record<string, number>; toxicity?: number }) {
+  updateToxic(
+    proxyName: string,
+    toxicName: string,
+    change: { attributes?: Record<string, number>; toxicity?: number },
+  ) {
     return this.attempt(`update toxic "${toxicName}" on proxy "${proxyName}"`, async () => {
       const path = `${this.url}/proxies/${encodeURIComponent(proxyName)}/toxics/${encodeURIComponent(toxicName)}`;
       return toToxicState(await this.transport.send('PATCH', path, change));
@@ -232,7 +247,9 @@ export class ToxiproxyDriver {
   }
 
   private async readBack(name: string): Promise<ProxyState> {
-    return toProxyState((await this.transport.get<unknown>(`${this.url}/proxies/${encodeURIComponent(name)}`)).data);
+    return toProxyState(
+      (await this.transport.get<unknown>(`${this.url}/proxies/${encodeURIComponent(name)}`)).data,
+    );
   }
 
   private async attempt<T>(action: string, work: () => Promise<T>): Promise<T> {
@@ -249,7 +266,17 @@ export class ToxiproxyDriver {
       return new GeoctlError('E_TOXIPROXY_PROTOCOL', `could not ${action} at ${this.url}: ${String(error)}`);
     }
     const details = { url: this.url, request: `${error.method} ${error.path}`, status: error.status };
-    if (error.status === undefined && error.networkCode !== 'EPROTO') {
+    if (error.networkCode === 'EPROTO') {
+      return new GeoctlError(
+        'E_TOXIPROXY_PROTOCOL',
+        `could not ${action} at ${this.url}: ${error.serverMessage}`,
+        {
+          hint: 'Is this URL a Toxiproxy 2.x API?',
+          details,
+        },
+      );
+    }
+    if (error.status === undefined) {
       return new GeoctlError(
         'E_TOXIPROXY_UNREACHABLE',
         `no Toxiproxy answers at ${this.url} (could not ${action}: ${describeNetworkCode(error.networkCode)})`,
@@ -258,12 +285,6 @@ export class ToxiproxyDriver {
           details,
         },
       );
-    }
-    if (error.status === undefined) {
-      return new GeoctlError('E_TOXIPROXY_PROTOCOL', `could not ${action} at ${this.url}: ${error.serverMessage}`, {
-        hint: 'Is this URL a Toxiproxy 2.x API?',
-        details,
-      });
     }
     return new GeoctlError(
       'E_TOXIPROXY_API',
@@ -290,7 +311,8 @@ function describeNetworkCode(code: string | undefined): string {
 
 function toProxyState(raw: unknown): ProxyState {
   const p = raw as Partial<ProxyState> & { toxics?: unknown[] };
-  if (!p || typeof p.name !== 'string') throw new TransportFailure('GET', '/proxies', 200, 'response has no proxy', 'EPROTO');
+  if (!p || typeof p.name !== 'string')
+    throw new TransportFailure('GET', '/proxies', 200, 'response has no proxy', 'EPROTO');
   return {
     name: p.name,
     listen: String(p.listen ?? ''),

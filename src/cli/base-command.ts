@@ -20,7 +20,8 @@ export abstract class GeoctlCommand extends Command {
       return;
     }
     process.stderr.write(`Error: ${failure.describe()}\n`);
-    if (failure.code === 'E_INTERNAL' && process.env.DEBUG && error.stack) process.stderr.write(`${error.stack}\n`);
+    if (failure.code === 'E_INTERNAL' && process.env.DEBUG && error.stack)
+      process.stderr.write(`${error.stack}\n`);
   }
 
   /** Writes one JSON document per line on stdout: for long-running commands that report as they go. */
@@ -37,7 +38,10 @@ export abstract class GeoctlCommand extends Command {
 function toGeoctlError(error: Error): GeoctlError {
   if (isGeoctlError(error)) return error;
   const parseError = error as OclifParseError;
-  if (parseError.oclif?.exit === ExitCode.usage || /flag|argument|Expected/.test(error.name + error.message)) {
+  if (
+    parseError.oclif?.exit === ExitCode.usage ||
+    /flag|argument|Expected/.test(error.name + error.message)
+  ) {
     return new GeoctlError('E_USAGE', error.message.trim(), { hint: 'See `geoctl help` for usage.' });
   }
   return new GeoctlError('E_INTERNAL', `internal error: ${error.message}`, {

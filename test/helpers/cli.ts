@@ -25,7 +25,11 @@ export function spawnCli(args: string[], env: NodeJS.ProcessEnv = {}): CliProces
   return new CliProcess(child);
 }
 
-export async function runCli(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 15_000): Promise<CliResult> {
+export async function runCli(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  timeoutMs = 15_000,
+): Promise<CliResult> {
   return spawnCli(args, env).result(timeoutMs);
 }
 
@@ -58,7 +62,10 @@ export class CliProcess {
     const queued = this.lines.shift();
     if (queued !== undefined) return queued;
     return new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no stdout line within ${timeoutMs} ms; stderr: ${this.stderrText}`)), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`no stdout line within ${timeoutMs} ms; stderr: ${this.stderrText}`)),
+        timeoutMs,
+      );
       const onExit = (): void => {
         clearTimeout(timer);
         reject(new Error(`process exited before printing a line; stderr: ${this.stderrText}`));

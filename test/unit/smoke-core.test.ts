@@ -13,9 +13,21 @@ describe('core smoke', () => {
     const [, pport] = p.listen.split(':');
     const c = connect(Number(pport), '127.0.0.1');
     await new Promise((r) => c.once('connect', r));
-    const rtt = async () => { const t = performance.now(); c.write('x'); await new Promise((r) => c.once('data', r)); return performance.now() - t; };
+    const rtt = async () => {
+      const t = performance.now();
+      c.write('x');
+      await new Promise((r) => c.once('data', r));
+      return performance.now() - t;
+    };
     const base = await rtt();
-    await p.toxics.add({ name: 'l', type: findToxicType('latency')!, stream: 'downstream', direction: 'downstream', toxicity: 1, attributes: { latency: 50, jitter: 0 } });
+    await p.toxics.add({
+      name: 'l',
+      type: findToxicType('latency')!,
+      stream: 'downstream',
+      direction: 'downstream',
+      toxicity: 1,
+      attributes: { latency: 50, jitter: 0 },
+    });
     const slow = await rtt();
     const w = p.toxics.find('l')!;
     await p.toxics.remove(w);

@@ -5,7 +5,9 @@ import { GeoctlError } from '../../src/errors.js';
 describe('resolveToxiproxyUrl', () => {
   it('prefers the flag, then the config, then TOXIPROXY_URL, then the default', () => {
     const env = { TOXIPROXY_URL: 'http://env:1' };
-    expect(resolveToxiproxyUrl({ flag: 'http://flag:1', config: 'http://cfg:1', env }).url).toBe('http://flag:1');
+    expect(resolveToxiproxyUrl({ flag: 'http://flag:1', config: 'http://cfg:1', env }).url).toBe(
+      'http://flag:1',
+    );
     expect(resolveToxiproxyUrl({ config: 'http://cfg:1', env }).url).toBe('http://cfg:1');
     expect(resolveToxiproxyUrl({ env })).toEqual({ url: 'http://env:1', from: 'TOXIPROXY_URL' });
     expect(resolveToxiproxyUrl({ env: {} }).url).toBe(DEFAULT_TOXIPROXY_URL);

@@ -12,6 +12,7 @@ export class Connection {
   readonly upstreamLink: ToxicLink;
   readonly downstreamLink: ToxicLink;
   private readonly resetOnClose: boolean;
+  private reportedClosed = false;
 
   constructor(
     readonly client: Socket,
@@ -32,6 +33,9 @@ export class Connection {
   start(): void {
     for (const socket of [this.client, this.upstream]) {
       socket.setNoDelay(true);
+      // Node would answer a peer's FIN with its own at once; Toxiproxy keeps the other side open until the
+      // link has passed that EOF through its toxics (slow_close, latency), then closes both sockets.
+      socket.allowHalfOpen = true;
       // Errors (ECONNRESET, EPIPE) surface as 'close', which ends the link; nothing else to do.
       socket.on('error', () => undefined);
     }
@@ -53,6 +57,9 @@ export class Connection {
     // The finished link closed its destination, which is the other link's source.
     const other = link === this.upstreamLink ? this.downstreamLink : this.upstreamLink;
     other.endInput();
-    if (this.upstreamLink.isFinished && this.downstreamLink.isFinished) this.events.onClosed(this);
+    // endInput() above can finish the other link re-entrantly, so both calls may see both links done.
+    if (this.reportedClosed || !this.upstreamLink.isFinished || !this.downstreamLink.isFinished) return;
+    this.reportedClosed = true;
+    this.events.onClosed(this);
   }
 }

@@ -73,113 +73,78 @@ class Scanner {
     return this.parseState.length <= MAX_NESTING_DEPTH ? success : this.fail(c, 'exceeded max depth');
   }
 
-  pop(): void {
+  pop(op: Op): Op {
     this.parseState.pop();
-    this.step = this.parseState.length === 0 ? stateEndTop : stateEndValue;
+    return to(this, this.parseState.length === 0 ? stateEndTop : stateEndValue, op);
   }
 }
 
 const isSpace = (c: number): boolean => c === 0x20 || c === 0x09 || c === 0x0d || c === 0x0a;
 const isDigit = (c: number): boolean => c >= 0x30 && c <= 0x39;
-const isHex = (c: number): boolean =>
-  isDigit(c) || (c >= 0x61 && c <= 0x66) || (c >= 0x41 && c <= 0x46);
+const isHex = (c: number): boolean => isDigit(c) || (c >= 0x61 && c <= 0x66) || (c >= 0x41 && c <= 0x46);
 const ch = (s: string): number => s.charCodeAt(0);
+
+/** Transition helper: the scanner's next state, and what this byte was. */
+function to(s: Scanner, next: StepFn, op: Op = Op.Continue): Op {
+  s.step = next;
+  return op;
+}
 
 function stateBeginValueOrEmpty(s: Scanner, c: number): Op {
   if (isSpace(c)) return Op.SkipSpace;
   return c === ch(']') ? stateEndValue(s, c) : stateBeginValue(s, c);
 }
 
+const LITERALS: Readonly<Record<string, string>> = { t: 'true', f: 'false', n: 'null' };
+
 function stateBeginValue(s: Scanner, c: number): Op {
   if (isSpace(c)) return Op.SkipSpace;
-  switch (String.fromCharCode(c)) {
-    case '{':
-      s.step = stateBeginStringOrEmpty;
-      return s.push(c, Parse.ObjectKey, Op.BeginObject);
-    case '[':
-      s.step = stateBeginValueOrEmpty;
-      return s.push(c, Parse.ArrayValue, Op.BeginArray);
-    case '"':
-      s.step = stateInString;
-      return Op.BeginLiteral;
-    case '-':
-      s.step = stateNeg;
-      return Op.BeginLiteral;
-    case '0':
-      s.step = state0;
-      return Op.BeginLiteral;
-    case 't':
-    case 'f':
-    case 'n':
-      s.literal = c === ch('t') ? 'true' : c === ch('f') ? 'false' : 'null';
-      s.literalPos = 1;
-      s.step = stateInLiteral;
-      return Op.BeginLiteral;
+  const literal = LITERALS[String.fromCharCode(c)];
+  if (literal !== undefined) {
+    s.literal = literal;
+    s.literalPos = 1;
+    return to(s, stateInLiteral, Op.BeginLiteral);
   }
-  if (c >= ch('1') && c <= ch('9')) {
-    s.step = state1;
-    return Op.BeginLiteral;
-  }
+  if (c === ch('{')) return s.push(c, Parse.ObjectKey, to(s, stateBeginStringOrEmpty, Op.BeginObject));
+  if (c === ch('[')) return s.push(c, Parse.ArrayValue, to(s, stateBeginValueOrEmpty, Op.BeginArray));
+  if (c === ch('"')) return to(s, stateInString, Op.BeginLiteral);
+  if (c === ch('-')) return to(s, stateNeg, Op.BeginLiteral);
+  if (c === ch('0')) return to(s, state0, Op.BeginLiteral);
+  if (isDigit(c)) return to(s, state1, Op.BeginLiteral);
   return s.fail(c, 'looking for beginning of value');
 }
 
 function stateBeginStringOrEmpty(s: Scanner, c: number): Op {
   if (isSpace(c)) return Op.SkipSpace;
-  if (c === ch('}')) {
-    s.parseState[s.parseState.length - 1] = Parse.ObjectValue;
-    return stateEndValue(s, c);
-  }
-  return stateBeginString(s, c);
+  if (c !== ch('}')) return stateBeginString(s, c);
+  s.parseState[s.parseState.length - 1] = Parse.ObjectValue;
+  return stateEndValue(s, c);
 }
 
 function stateBeginString(s: Scanner, c: number): Op {
   if (isSpace(c)) return Op.SkipSpace;
-  if (c === ch('"')) {
-    s.step = stateInString;
-    return Op.BeginLiteral;
-  }
+  if (c === ch('"')) return to(s, stateInString, Op.BeginLiteral);
   return s.fail(c, 'looking for beginning of object key string');
 }
 
 function stateEndValue(s: Scanner, c: number): Op {
   const n = s.parseState.length;
-  if (n === 0) {
-    s.step = stateEndTop;
-    return stateEndTop(s, c);
-  }
-  if (isSpace(c)) {
-    s.step = stateEndValue;
-    return Op.SkipSpace;
-  }
+  if (n === 0) return to(s, stateEndTop, Op.End);
+  if (isSpace(c)) return to(s, stateEndValue, Op.SkipSpace);
   switch (s.parseState[n - 1]) {
     case Parse.ObjectKey:
-      if (c === ch(':')) {
-        s.parseState[n - 1] = Parse.ObjectValue;
-        s.step = stateBeginValue;
-        return Op.ObjectKey;
-      }
-      return s.fail(c, 'after object key');
+      if (c !== ch(':')) return s.fail(c, 'after object key');
+      s.parseState[n - 1] = Parse.ObjectValue;
+      return to(s, stateBeginValue, Op.ObjectKey);
     case Parse.ObjectValue:
-      if (c === ch(',')) {
-        s.parseState[n - 1] = Parse.ObjectKey;
-        s.step = stateBeginString;
-        return Op.ObjectValue;
-      }
-      if (c === ch('}')) {
-        s.pop();
-        return Op.EndObject;
-      }
-      return s.fail(c, 'after object key:value pair');
+      if (c === ch('}')) return s.pop(Op.EndObject);
+      if (c !== ch(',')) return s.fail(c, 'after object key:value pair');
+      s.parseState[n - 1] = Parse.ObjectKey;
+      return to(s, stateBeginString, Op.ObjectValue);
     default:
-      if (c === ch(',')) {
-        s.step = stateBeginValue;
-        return Op.ArrayValue;
-      }
-      if (c === ch(']')) {
-        s.pop();
-        return Op.EndArray;
-      }
-      return s.fail(c, 'after array element');
+      if (c === ch(']')) return s.pop(Op.EndArray);
+      if (c !== ch(',')) return s.fail(c, 'after array element');
+      return to(s, stateBeginValue, Op.ArrayValue);
   }
 }
 
@@ -189,52 +154,32 @@ const stateEndTop: StepFn = () => Op.End;
 const stateError: StepFn = () => Op.Error;
 
 function stateInString(s: Scanner, c: number): Op {
-  if (c === ch('"')) {
-    s.step = stateEndValue;
-    return Op.Continue;
-  }
-  if (c === ch('\\')) {
-    s.step = stateInStringEsc;
-    return Op.Continue;
-  }
+  if (c === ch('"')) return to(s, stateEndValue);
+  if (c === ch('\\')) return to(s, stateInStringEsc);
   return c < 0x20 ? s.fail(c, 'in string literal') : Op.Continue;
 }
 
 function stateInStringEsc(s: Scanner, c: number): Op {
-  if ('bfnrt\\/"'.includes(String.fromCharCode(c))) {
-    s.step = stateInString;
-    return Op.Continue;
-  }
-  if (c === ch('u')) {
-    s.hexLeft = 4;
-    s.step = stateInStringEscU;
-    return Op.Continue;
-  }
-  return s.fail(c, 'in string escape code');
+  if ('bfnrt\\/"'.includes(String.fromCharCode(c))) return to(s, stateInString);
+  if (c !== ch('u')) return s.fail(c, 'in string escape code');
+  s.hexLeft = 4;
+  return to(s, stateInStringEscU);
 }
 
 function stateInStringEscU(s: Scanner, c: number): Op {
   if (!isHex(c)) return s.fail(c, 'in \\u hexadecimal character escape');
-  if (--s.hexLeft === 0) s.step = stateInString;
-  return Op.Continue;
+  return --s.hexLeft === 0 ? to(s, stateInString) : Op.Continue;
 }
 
 function stateInLiteral(s: Scanner, c: number): Op {
   const expected = s.literal[s.literalPos] ?? '';
   if (c !== ch(expected)) return s.fail(c, `in literal ${s.literal} (expecting '${expected}')`);
-  if (++s.literalPos === s.literal.length) s.step = stateEndValue;
-  return Op.Continue;
+  return ++s.literalPos === s.literal.length ? to(s, stateEndValue) : Op.Continue;
 }
 
 function stateNeg(s: Scanner, c: number): Op {
-  if (c === ch('0')) {
-    s.step = state0;
-    return Op.Continue;
-  }
-  if (c >= ch('1') && c <= ch('9')) {
-    s.step = state1;
-    return Op.Continue;
-  }
+  if (c === ch('0')) return to(s, state0);
+  if (isDigit(c)) return to(s, state1);
   return s.fail(c, 'in numeric literal');
 }
 
@@ -243,48 +188,27 @@ function state1(s: Scanner, c: number): Op {
 }
 
 function state0(s: Scanner, c: number): Op {
-  if (c === ch('.')) {
-    s.step = stateDot;
-    return Op.Continue;
-  }
-  if (c === ch('e') || c === ch('E')) {
-    s.step = stateE;
-    return Op.Continue;
-  }
+  if (c === ch('.')) return to(s, stateDot);
+  if (c === ch('e') || c === ch('E')) return to(s, stateE);
   return stateEndValue(s, c);
 }
 
 function stateDot(s: Scanner, c: number): Op {
-  if (isDigit(c)) {
-    s.step = stateDot0;
-    return Op.Continue;
-  }
-  return s.fail(c, 'after decimal point in numeric literal');
+  return isDigit(c) ? to(s, stateDot0) : s.fail(c, 'after decimal point in numeric literal');
 }
 
 function stateDot0(s: Scanner, c: number): Op {
   if (isDigit(c)) return Op.Continue;
-  if (c === ch('e') || c === ch('E')) {
-    s.step = stateE;
-    return Op.Continue;
-  }
+  if (c === ch('e') || c === ch('E')) return to(s, stateE);
   return stateEndValue(s, c);
 }
 
 function stateE(s: Scanner, c: number): Op {
-  if (c === ch('+') || c === ch('-')) {
-    s.step = stateESign;
-    return Op.Continue;
-  }
-  return stateESign(s, c);
+  return c === ch('+') || c === ch('-') ? to(s, stateESign) : stateESign(s, c);
 }
 
 function stateESign(s: Scanner, c: number): Op {
-  if (isDigit(c)) {
-    s.step = stateE0;
-    return Op.Continue;
-  }
-  return s.fail(c, 'in exponent of numeric literal');
+  return isDigit(c) ? to(s, stateE0) : s.fail(c, 'in exponent of numeric literal');
 }
 
 function stateE0(s: Scanner, c: number): Op {
@@ -359,50 +283,24 @@ class TreeBuilder {
 
   private literal(start: number, end: number): JsonNode {
     const first = this.bytes[start];
-    if (first === ch('"')) return { t: 'string', v: unquote(this.bytes.subarray(start + 1, end - 1)) };
+    if (first === ch('"')) return { t: 'string', v: unquote(this.bytes.subarray(start, end)) };
     if (first === ch('t') || first === ch('f')) return { t: 'bool', v: first === ch('t') };
     if (first === ch('n')) return { t: 'null' };
     return { t: 'number', raw: utf8.decode(this.bytes.subarray(start, end)) };
   }
 }
 
-/** Decodes the inside of an already validated string literal. */
-function unquote(body: Uint8Array): string {
-  if (!body.includes(ch('\\'))) return utf8.decode(body);
-  let out = '';
-  let runStart = 0;
-  let i = 0;
-  const hex4 = (at: number): number =>
-    at + 6 <= body.length && body[at] === ch('\\') && body[at + 1] === ch('u')
-      ? parseInt(utf8.decode(body.subarray(at + 2, at + 6)), 16)
-      : -1;
-  while (i < body.length) {
-    if (body[i] !== ch('\\')) {
-      i++;
-      continue;
-    }
-    out += utf8.decode(body.subarray(runStart, i));
-    const esc = String.fromCharCode(body[i + 1] ?? 0);
-    if (esc !== 'u') {
-      const simple: Record<string, string> = { b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
-      out += simple[esc] ?? esc;
-      i += 2;
-    } else {
-      const unit = hex4(i);
-      i += 6;
-      const isHigh = unit >= 0xd800 && unit < 0xdc00;
-      const low = isHigh ? hex4(i) : -1;
-      if (isHigh && low >= 0xdc00 && low < 0xe000) {
-        out += String.fromCharCode(unit, low);
-        i += 6;
-      } else {
-        // Go replaces any unpaired surrogate with U+FFFD.
-        out += unit >= 0xd800 && unit < 0xe000 ? '\ufffd' : String.fromCharCode(unit);
-      }
-    }
-    runStart = i;
-  }
-  return out + utf8.decode(body.subarray(runStart));
+// An escaped surrogate without its partner; Go decodes each of these to U+FFFD.
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/**
+ * Decodes an already validated string literal. JSON.parse accepts exactly what
+ * Go's scanner accepted; only unpaired \u surrogates are treated differently.
+ * (Raw lone surrogates cannot occur: TextEncoder already turned them into U+FFFD.)
+ */
+function unquote(literal: Uint8Array): string {
+  const value: unknown = JSON.parse(utf8.decode(literal));
+  return String(value).replace(LONE_SURROGATE, '\ufffd');
 }
 
 type ScanResult = { ok: true; root: JsonNode } | { ok: false; error: string };
@@ -417,9 +315,9 @@ function scanFirstValue(bytes: Uint8Array): ScanResult {
     const op = scanner.step(scanner, bytes[i] ?? 0);
     if (op === Op.Error) return { ok: false, error: scanner.error };
     builder.onOp(op, i);
+    // After a closing bracket at top level Go stops without reading on; here
+    // the following byte (any byte) yields End, which comes to the same.
     if (op === Op.End) return finished();
-    // Go invents the byte after a closing bracket instead of waiting for one.
-    if ((op === Op.EndObject || op === Op.EndArray) && scanner.parseState.length === 0) return finished();
   }
   // At EOF Go feeds one space: that completes a bare number, nothing else.
   if (scanner.step(scanner, 0x20) === Op.End) {
@@ -442,9 +340,7 @@ class TypedDecoder {
 
   typeError(what: string, type: GoType, ctx: ErrorContext): void {
     if (this.firstError !== undefined) return;
-    const target = ctx
-      ? `Go struct field ${ctx.struct}.${ctx.path.join('.')}`
-      : 'Go value';
+    const target = ctx ? `Go struct field ${ctx.struct}.${ctx.path.join('.')}` : 'Go value';
     this.firstError = `json: cannot unmarshal ${what} into ${target} of type ${goTypeString(type)}`;
   }
 
@@ -453,7 +349,7 @@ class TypedDecoder {
       if (node.t === 'null') return undefined;
       return this.value(node, type.elem, current === undefined ? zeroValue(type.elem) : current, ctx);
     }
-    if (type.kind === 'any') return this.plain(node, ctx, current);
+    if (type.kind === 'any') return this.plain(node, ctx);
     switch (node.t) {
       case 'null':
         // Go sets nil-able kinds to nil and silently ignores null for the rest.
@@ -471,12 +367,20 @@ class TypedDecoder {
     }
   }
 
-  private object(entries: Array<[string, JsonNode]>, type: GoType, current: unknown, ctx: ErrorContext): unknown {
+  private object(
+    entries: Array<[string, JsonNode]>,
+    type: GoType,
+    current: unknown,
+    ctx: ErrorContext,
+  ): unknown {
     if (type.kind !== 'struct') {
       this.typeError('object', type, ctx);
       return current;
     }
-    const out: Record<string, unknown> = { ...(zeroValue(type) as object), ...(isRecord(current) ? current : {}) };
+    const out: Record<string, unknown> = {
+      ...(zeroValue(type) as object),
+      ...(isRecord(current) ? current : {}),
+    };
     for (const [key, child] of entries) {
       const field = findField(type, key);
       if (!field) continue;
@@ -498,7 +402,13 @@ class TypedDecoder {
     );
   }
 
-  private primitive(kind: 'string' | 'bool', v: unknown, type: GoType, current: unknown, ctx: ErrorContext): unknown {
+  private primitive(
+    kind: 'string' | 'bool',
+    v: unknown,
+    type: GoType,
+    current: unknown,
+    ctx: ErrorContext,
+  ): unknown {
     if (type.kind === kind) return v;
     this.typeError(kind, type, ctx);
     return current;
@@ -525,8 +435,8 @@ class TypedDecoder {
    * Children are pushed in reverse so they are visited in document order,
    * which keeps "first error wins" and "last duplicate key wins" like Go.
    */
-  private plain(root: JsonNode, ctx: ErrorContext, current: unknown): unknown {
-    let result: unknown = current;
+  private plain(root: JsonNode, ctx: ErrorContext): unknown {
+    let result: unknown = null;
     const work: Array<{ node: JsonNode; set: (v: unknown) => void }> = [
       { node: root, set: (v) => (result = v) },
     ];
@@ -551,7 +461,8 @@ class TypedDecoder {
         }
       } else if (node.t === 'number') {
         const n = Number(node.raw);
-        if (!Number.isFinite(n)) this.typeError(`number ${node.raw}`, { kind: 'float', goName: 'float64' }, ctx);
+        if (!Number.isFinite(n))
+          this.typeError(`number ${node.raw}`, { kind: 'float', goName: 'float64' }, ctx);
         set(Number.isFinite(n) ? n : null);
       } else {
         set(node.t === 'null' ? null : node.v);
@@ -719,7 +630,9 @@ function shortestFloat32(a: number): { digits: string; exp: number } {
     // The nearest p-digit decimal fell outside the rounding interval on its
     // side; the neighbour on the other side may still be inside.
     const isPow10 = n === BigInt(10) ** BigInt(p - 1);
-    const below = isPow10 ? { c: BigInt(10) ** BigInt(p) - BigInt(1), x: exp - 1 } : { c: n - BigInt(1), x: exp };
+    const below = isPow10
+      ? { c: BigInt(10) ** BigInt(p) - BigInt(1), x: exp - 1 }
+      : { c: n - BigInt(1), x: exp };
     if (fits(below.c, below.x)) return trimZeros(below.c, below.x);
     if (fits(n + BigInt(1), exp)) return trimZeros(n + BigInt(1), exp);
   }
@@ -757,9 +670,7 @@ function exponentForm(digits: string, exp: number): string {
 function plainForm(digits: string, exp: number): string {
   if (exp >= 0) return digits + '0'.repeat(exp);
   const point = digits.length + exp;
-  return point > 0
-    ? `${digits.slice(0, point)}.${digits.slice(point)}`
-    : `0.${'0'.repeat(-point)}${digits}`;
+  return point > 0 ? `${digits.slice(0, point)}.${digits.slice(point)}` : `0.${'0'.repeat(-point)}${digits}`;
 }
 
 /* ------------------------------------------------------------------------ *

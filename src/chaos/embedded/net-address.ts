@@ -49,11 +49,14 @@ function isWildcard(host: string): boolean {
  * Resolves a listen address the way Go's ResolveTCPAddr("tcp", …) does: names resolve with IPv4 preferred,
  * a wildcard host stays a wildcard. Returns the host to bind and the canonical text Toxiproxy compares.
  */
-export async function resolveTcpAddress(address: string): Promise<{ bindHost: string; port: number; text: string }> {
+export async function resolveTcpAddress(
+  address: string,
+): Promise<{ bindHost: string; port: number; text: string }> {
   const parsed = splitHostPort(address);
   if (typeof parsed === 'string') throw new Error(parsed);
   const { host, port } = parsed;
-  if (isWildcard(host)) return { bindHost: '::', port, text: host === '0.0.0.0' ? `0.0.0.0:${port}` : `:${port}` };
+  if (isWildcard(host))
+    return { bindHost: '::', port, text: host === '' ? `:${port}` : formatAddress(host, port) };
   if (isIP(host)) return { bindHost: host, port, text: formatAddress(host, port) };
   try {
     const found = await lookup(host, { all: true });

@@ -87,7 +87,8 @@ export class ProxyCollection {
   private async addOrReplace(entry: PopulateEntry): Promise<Proxy> {
     const existing = this.proxies.get(entry.name);
     if (existing) {
-      if (existing.upstream === entry.upstream && (await sameListen(existing.listen, entry.listen))) return existing;
+      if (existing.upstream === entry.upstream && (await sameListen(existing.listen, entry.listen)))
+        return existing;
       await existing.stop();
       this.proxies.delete(entry.name);
     }
@@ -108,5 +109,7 @@ async function sameListen(current: string, requested: string): Promise<boolean> 
 }
 
 export function toApiError(error: unknown): ApiError {
-  return error instanceof ApiError ? error : apiErrors.internal(error instanceof Error ? error.message : String(error));
+  return error instanceof ApiError
+    ? error
+    : apiErrors.internal(error instanceof Error ? error.message : String(error));
 }

@@ -97,7 +97,11 @@ export class ToxicLink {
     this.wrappers.splice(index, 1);
     const next: ChunkSink = this.stubs[index]?.input ?? this.destSink;
     if (previous) previous.output = stub.closed ? previous.output : next;
-    if (!stub.closed) forward(stub.input.drain(), next);
+    if (!stub.closed) {
+      forward(stub.input.drain(), next);
+      // The removed toxic had already taken EOF (slow_close mid-delay): pass it on, or the link never ends.
+      if (stub.inputEnded) next.end();
+    }
     if (previous && interruptedPrevious) previous.run(this.wrappers[index - 1]!);
     this.relieve();
   }
@@ -154,7 +158,8 @@ export class ToxicLink {
 
   private stageBudget(): number {
     let total = 0;
-    for (const w of this.wrappers) total += w.type.name === 'latency' ? LATENCY_STAGE_BUFFER : DEFAULT_STAGE_BUFFER;
+    for (const w of this.wrappers)
+      total += w.type.name === 'latency' ? LATENCY_STAGE_BUFFER : DEFAULT_STAGE_BUFFER;
     return total;
   }
 

@@ -3,7 +3,9 @@ import { ChunkQueue, type ChunkSink, type StreamChunk } from './stream-chunk.js'
 import type { ToxicWrapper } from './toxic-wrapper.js';
 
 export const INTERRUPTED = Symbol('interrupted');
+export const TIMED_OUT = Symbol('timedOut');
 export type NextItem = StreamChunk | null | typeof INTERRUPTED;
+export type TimedNextItem = NextItem | typeof TIMED_OUT;
 
 /**
  * Per-connection, per-direction runtime of one toxic: its input queue, where its output goes, and the
@@ -19,6 +21,7 @@ export class ToxicStub {
   private wake: (() => void) | undefined;
   private running: Promise<void> | undefined;
   private closedFlag = false;
+  private eofTaken = false;
 
   constructor(output: ChunkSink, onConsumed?: () => void) {
     this.output = output;
@@ -29,9 +32,14 @@ export class ToxicStub {
     return this.closedFlag;
   }
 
+  /** The toxic has taken the end of stream from the input (it stays ended, like a closed Go channel). */
+  get inputEnded(): boolean {
+    return this.eofTaken;
+  }
+
   /** Starts the toxic; toxicity is drawn here, once per start, as Toxiproxy does. */
   run(wrapper: ToxicWrapper): void {
-    const toxic = Math.fround(Math.random()) < wrapper.toxicity ? wrapper.type : undefined;
+    const toxic = randomFloat32() < wrapper.toxicity ? wrapper.type : undefined;
     const pipe = toxic ? toxic.pipe(this, wrapper.attributes) : passThrough(this);
     this.running = pipe.then(
       () => undefined,
@@ -41,23 +49,55 @@ export class ToxicStub {
 
   /** Next input item, or INTERRUPTED when the stub is being stopped. */
   next(): NextItem | Promise<NextItem> {
+    return this.take(undefined);
+  }
+
+  /** Like next(), but gives TIMED_OUT if nothing arrives before `deadline` (Go's select with time.After). */
+  nextUntil(deadline: number): TimedNextItem | Promise<TimedNextItem> {
+    return this.take(deadline);
+  }
+
+  private take(deadline: undefined): NextItem | Promise<NextItem>;
+  private take(deadline: number): TimedNextItem | Promise<TimedNextItem>;
+  private take(deadline: number | undefined): TimedNextItem | Promise<TimedNextItem> {
     if (this.interruptRequested) return INTERRUPTED;
-    const item = this.input.shift();
+    const item = this.shiftInput();
     if (item !== undefined) return item;
-    return new Promise<NextItem>((resolve) => {
+    if (deadline !== undefined && deadline <= now()) return TIMED_OUT;
+    return new Promise<TimedNextItem>((resolve) => {
+      let cancelTimer: (() => void) | undefined;
       const settle = (): void => {
+        cancelTimer?.();
         this.wake = undefined;
         this.input.onNextPush(undefined);
         if (this.interruptRequested) {
           resolve(INTERRUPTED);
           return;
         }
-        const pushed = this.input.shift();
+        const pushed = this.shiftInput();
         resolve(pushed === undefined ? INTERRUPTED : pushed);
       };
+      if (deadline !== undefined) {
+        cancelTimer = atTime(deadline, () => {
+          this.wake = undefined;
+          this.input.onNextPush(undefined);
+          resolve(TIMED_OUT);
+        });
+      }
       this.wake = settle;
       this.input.onNextPush(settle);
     });
+  }
+
+  /**
+   * In Go a stub reads a closed channel, so a toxic restarted after taking EOF (slow_close interrupted
+   * mid-delay, or a restart that draws "not toxic") sees EOF again instead of waiting forever.
+   */
+  private shiftInput(): StreamChunk | null | undefined {
+    if (this.eofTaken) return null;
+    const item = this.input.shift();
+    if (item === null) this.eofTaken = true;
+    return item;
   }
 
   /** Waits until `deadline` (performance.now() time); false when interrupted first. */
@@ -116,5 +156,13 @@ export async function passThrough(stub: ToxicStub): Promise<void> {
       return;
     }
     stub.emit(item);
+  }
+}
+
+/** Go's rand.Float32: uniform in [0, 1). Rounding a double to float32 can give 1, which Go draws again. */
+function randomFloat32(): number {
+  for (;;) {
+    const draw = Math.fround(Math.random());
+    if (draw < 1) return draw;
   }
 }

@@ -21,7 +21,10 @@ With --json, prints one JSON line per event on stdout: {"event":"listening","url
       description: 'JSON file of proxies to create at startup (the /populate format)',
       helpValue: 'proxies.json',
     }),
-    'proxy-metrics': Flags.boolean({ description: 'serve per-proxy byte counters on /metrics', default: false }),
+    'proxy-metrics': Flags.boolean({
+      description: 'serve per-proxy byte counters on /metrics',
+      default: false,
+    }),
     'runtime-metrics': Flags.boolean({ description: 'serve process metrics on /metrics', default: false }),
   };
 

@@ -44,7 +44,10 @@ describe('geoctl toxiproxy serve (subprocess)', () => {
     cli.child.kill('SIGTERM');
     const result = await cli.result();
     expect(result.code).toBe(0);
-    expect(JSON.parse(result.stdout.trim().split('\n').pop()!)).toEqual({ event: 'stopped', signal: 'SIGTERM' });
+    expect(JSON.parse(result.stdout.trim().split('\n').pop()!)).toEqual({
+      event: 'stopped',
+      signal: 'SIGTERM',
+    });
     expect(await refusesConnections(proxyPort)).toBe(true);
     expect(await refusesConnections(Number(new URL(ready.url).port))).toBe(true);
   });
@@ -79,7 +82,15 @@ describe('geoctl toxiproxy serve (subprocess)', () => {
   });
 
   it('rejects a missing config file with a usage error naming it', async () => {
-    const result = await runCli(['toxiproxy', 'serve', '--port', '0', '--config', '/nonexistent/proxies.json', '--json']);
+    const result = await runCli([
+      'toxiproxy',
+      'serve',
+      '--port',
+      '0',
+      '--config',
+      '/nonexistent/proxies.json',
+      '--json',
+    ]);
     expect(result.code).toBe(2);
     const document = JSON.parse(result.stdout) as { error: { code: string; message: string } };
     expect(document.error.code).toBe('E_CONFIG');
@@ -105,7 +116,10 @@ describe('geoctl toxiproxy list (driver through the CLI)', () => {
     expect(human.stdout).toContain('latency_downstream');
 
     const json = await runCli(['toxiproxy', 'list', '--json'], { TOXIPROXY_URL: url });
-    const inventory = JSON.parse(json.stdout) as { version: string; proxies: Array<{ name: string; toxics: unknown[] }> };
+    const inventory = JSON.parse(json.stdout) as {
+      version: string;
+      proxies: Array<{ name: string; toxics: unknown[] }>;
+    };
     expect(inventory.version).toBe('2.12.0');
     expect(inventory.proxies.map((p) => p.name)).toEqual(['eu-to-us']);
     expect(inventory.proxies[0]!.toxics).toHaveLength(1);

@@ -1,7 +1,10 @@
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer, type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmbeddedToxiproxy, type EmbeddedToxiproxy } from '../../../src/chaos/embedded/embedded-server.js';
+import {
+  startEmbeddedToxiproxy,
+  type EmbeddedToxiproxy,
+} from '../../../src/chaos/embedded/embedded-server.js';
 import { ToxiproxyDriver } from '../../../src/chaos/toxiproxy-driver.js';
 import { GeoctlError } from '../../../src/errors.js';
 
@@ -27,7 +30,11 @@ async function expectGeoctlError(promise: Promise<unknown>): Promise<GeoctlError
 
 describe('ToxiproxyDriver against the embedded server', () => {
   it('creates, reads, updates and deletes a proxy', async () => {
-    const created = await driver.createProxy({ name: 'crud', listen: '127.0.0.1:0', upstream: '127.0.0.1:7001' });
+    const created = await driver.createProxy({
+      name: 'crud',
+      listen: '127.0.0.1:0',
+      upstream: '127.0.0.1:7001',
+    });
     expect(created).toMatchObject({ name: 'crud', upstream: '127.0.0.1:7001', enabled: true, toxics: [] });
     expect(created.listen).toMatch(/^127\.0\.0\.1:\d+$/);
 
@@ -73,10 +80,17 @@ describe('ToxiproxyDriver against the embedded server', () => {
       ['pop-a', true],
       ['pop-b', false],
     ]);
-    await driver.addToxic('pop-a', { name: 'cut', type: 'timeout', stream: 'downstream', attributes: { timeout: 0 } });
+    await driver.addToxic('pop-a', {
+      name: 'cut',
+      type: 'timeout',
+      stream: 'downstream',
+      attributes: { timeout: 0 },
+    });
     await driver.reset();
     const after = await driver.listProxies();
-    expect(after.filter((p) => p.name.startsWith('pop-')).every((p) => p.enabled && p.toxics.length === 0)).toBe(true);
+    expect(
+      after.filter((p) => p.name.startsWith('pop-')).every((p) => p.enabled && p.toxics.length === 0),
+    ).toBe(true);
     await driver.deleteProxy('pop-a');
     await driver.deleteProxy('pop-b');
   });
@@ -116,7 +130,9 @@ describe('ToxiproxyDriver against the embedded server', () => {
     await new Promise((resolve) => probe.close(resolve));
     const error = await expectGeoctlError(new ToxiproxyDriver(`http://127.0.0.1:${port}`).listProxies());
     expect(error.code).toBe('E_TOXIPROXY_UNREACHABLE');
-    expect(error.message).toBe(`no Toxiproxy answers at http://127.0.0.1:${port} (could not list proxies: connection refused)`);
+    expect(error.message).toBe(
+      `no Toxiproxy answers at http://127.0.0.1:${port} (could not list proxies: connection refused)`,
+    );
     expect(error.hint).toContain('geoctl toxiproxy serve');
   });
 
@@ -125,7 +141,9 @@ describe('ToxiproxyDriver against the embedded server', () => {
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
     const port = (silent.address() as AddressInfo).port;
     try {
-      const error = await expectGeoctlError(new ToxiproxyDriver(`http://127.0.0.1:${port}`, { timeoutMs: 300 }).version());
+      const error = await expectGeoctlError(
+        new ToxiproxyDriver(`http://127.0.0.1:${port}`, { timeoutMs: 300 }).version(),
+      );
       expect(error.code).toBe('E_TOXIPROXY_UNREACHABLE');
       expect(error.message).toContain('no answer in time');
     } finally {

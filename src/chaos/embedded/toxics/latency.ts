@@ -9,6 +9,12 @@ export const latency: ToxicType = {
   name: 'latency',
   goStruct: 'LatencyToxic',
   attributes: { latency: 'int64', jitter: 'int64' },
+  validate({ jitter = 0 }) {
+    // Go draws rand.Int63n(2*jitter): from 2^62 the product overflows and Int63n panics, killing the server.
+    if (jitter >= 2 ** 62)
+      return 'latency jitter must be less than 4611686018427387904 (the official server crashes on it)';
+    return undefined;
+  },
   async pipe(stub, { latency = 0, jitter = 0 }) {
     for (;;) {
       let item = stub.next();
