@@ -41,7 +41,7 @@ export function formatAddress(host: string, port: number): string {
 }
 
 /** Hosts Go treats as "every interface" for a "tcp" listener, shown as [::]. */
-function isWildcard(host: string): boolean {
+export function isWildcard(host: string): boolean {
   return host === '' || host === '0.0.0.0' || host === '::';
 }
 

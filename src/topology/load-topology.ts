@@ -1,0 +1,65 @@
+import { readFile } from 'node:fs/promises';
+import { isAbsolute, relative } from 'node:path';
+import { LineCounter, parseDocument } from 'yaml';
+import { GeoctlError } from '../errors.js';
+import { buildTopology } from './build-topology.js';
+import { checkTopology } from './check-topology.js';
+import { findTopologyFile } from './find-topology-file.js';
+import { formatProblem, ProblemList } from './problems.js';
+import { readTopology } from './read-topology.js';
+import { addSyntaxErrors } from './syntax-errors.js';
+import type { Topology } from './topology.js';
+import { FieldReader } from './yaml-fields.js';
+
+export interface LoadTopologyOptions {
+  /** The `--config` value; without it, geoctl.yaml (or geoctl.yml) in cwd. */
+  path?: string;
+  cwd?: string;
+  /** For `${VAR}` substitution; tests pass their own so they never depend on the real environment. */
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * Finds, parses and validates the topology file. Every problem in the file is reported in one E_CONFIG
+ * error, one `file:line:col path: message` per line, and as `details.problems` for `--json`.
+ */
+export async function loadTopology(options: LoadTopologyOptions = {}): Promise<Topology> {
+  const cwd = options.cwd ?? process.cwd();
+  const file = await findTopologyFile(options.path, cwd);
+  const source = await readSource(file);
+  const lines = new LineCounter();
+  const doc = parseDocument(source, { lineCounter: lines, prettyErrors: false });
+  const problems = new ProblemList(displayName(file, cwd), lines);
+  // After a syntax error the tree is a guess; checking it would bury the real error under made-up ones.
+  addSyntaxErrors(doc.errors, source, lines, problems);
+  if (problems.size > 0) throw configError(file, problems);
+  const reader = new FieldReader(doc, problems, options.env ?? process.env);
+  const draft = readTopology(doc, reader);
+  const regionOf = checkTopology(draft, reader);
+  if (problems.size > 0) throw configError(file, problems);
+  return buildTopology(file, draft, regionOf);
+}
+
+async function readSource(file: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new GeoctlError('E_CONFIG', `cannot read topology file ${file}: ${reason}`, { cause: error });
+  }
+}
+
+/** Messages name the file as the user would type it: relative when it is under cwd. */
+function displayName(file: string, cwd: string): string {
+  const rel = relative(cwd, file);
+  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel) ? rel : file;
+}
+
+function configError(file: string, problems: ProblemList): GeoctlError {
+  const list = problems.sorted();
+  const count = list.length === 1 ? '1 problem' : `${list.length} problems`;
+  return new GeoctlError('E_CONFIG', list.map(formatProblem).join('\n'), {
+    hint: `Fix the ${count} above in ${file}; every problem found is listed.`,
+    details: { file, problems: list },
+  });
+}
