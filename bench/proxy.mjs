@@ -1,30 +1,47 @@
 #!/usr/bin/env node
-// Data-plane benchmark of geoctl's embedded Toxiproxy-compatible proxy.
+// Data-plane benchmark of geoctl's embedded Toxiproxy-compatible proxy. Not a test: it prints figures.
 //
-//   npm run build && node bench/proxy.mjs          (or: npm run bench)
+//   npm run bench                    (builds, then runs this and bench/startup.mjs)
+//   node bench/proxy.mjs             (after `npm run build`)
 //
-// The proxy runs in its own process, as users run it (`geoctl toxiproxy serve --port 0 --json`); proxies and
-// toxics are created through its HTTP API. This process is the load generator: the client and the sink/echo
-// servers share its event loop, so load and proxy never share one. Everything is on 127.0.0.1, every loop is
-// bounded, and the script stops by itself. It prints a readable table, then one JSON line with every figure.
+// The proxy runs in its own process, as users run it (`node bin/run.js toxiproxy serve --port 0 --json`);
+// proxies and toxics are created through its HTTP API. This process is the load generator. Its clients run
+// on the main thread; the servers they talk to (a byte sink and an echo) run in two placements, both in this
+// process and never in the proxy's:
+//   separate  servers in a worker thread: client and server each have an event loop, as an app and its
+//             database would (both directions of a round trip cross threads, bulk gets a writer and a reader)
+//   shared    servers on the main thread, sharing the clients' event loop
+// The placement changes the direct baseline a lot, so both are reported. Everything is on 127.0.0.1, every
+// loop is bounded, and the script stops by itself (one to two minutes). It prints tables, then one JSON line.
 //
-// Figures, each measured direct (client -> server) and proxied (client -> proxy -> server):
-//   bulk      one-way throughput over >= 1 GiB per measurement, MiB/s, and proxied/direct ratio
-//   rtt       64-byte ping-pong on one persistent connection, p50/p99 µs, and what the proxy adds
-//   connect   new connections per second: open, 1-byte echo, close, with a small fixed concurrency
-//   latency   a 25 ms downstream latency toxic: error = RTT - 25 ms - proxied no-toxic RTT p50
+// Figures, each direct (client -> server) and proxied (client -> proxy -> server), in each placement:
+//   bulk      one-way throughput, 1 GiB per measurement, MiB/s and proxied/direct
+//   rtt       64-byte ping-pong on one persistent connection, p50/p99 µs and what the proxy adds
+//   connect   connections per second: connect, 1-byte echo, close, 8 at a time
+// and once, on a separate proxy with a 25 ms downstream latency toxic (separate placement):
+//   latency   error = RTT - 25 ms - proxied no-toxic RTT p50 (separate placement), p50/p99
+//   reference the same measurement with no proxy, against a process that busy-waits exactly 25 ms before it
+//             echoes: what the machine and the measuring add to the error by themselves
+// The machine may be shared: before each measured round the script waits (60 s at most in all) until other
+// processes use under a fifth of a core, and every table shows the CPU they used meanwhile ("other cpu").
 //
-// Sizes can be lowered for a quick look (the defaults are what docs/benchmarks.md reports), e.g.
+// Smaller sizes for a quick look (docs/benchmarks.md reports the defaults):
 //   BENCH_BULK_MIB=256 BENCH_RTT_ITERS=5000 BENCH_CONNS=1000 BENCH_LATENCY_SAMPLES=100 node bench/proxy.mjs
+// BENCH_PIN=1 pins this process to CPU 0 and the proxy to CPU 1 (taskset), for steadier figures.
+// BENCH_SERVER_CMD='["/path/to/server", "arg"]' runs another server instead (it must print the same
+// `{"event":"listening","url":...}` line and speak the Toxiproxy HTTP API), to compare servers the same way.
 
+import { Buffer } from 'node:buffer';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
-import { availableParallelism, cpus } from 'node:os';
-import { dirname, join } from 'node:path';
+import { cpus, loadavg } from 'node:os';
+import { dirname, join, relative } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
+import { setTimeout, clearTimeout } from 'node:timers';
+import { fileURLToPath, URL } from 'node:url';
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const HOST = '127.0.0.1';
@@ -36,34 +53,42 @@ const envInt = (name, fallback) => {
 
 const config = {
   bulkMiB: envInt('BENCH_BULK_MIB', 1024), // per measurement
-  bulkRounds: envInt('BENCH_BULK_ROUNDS', 3), // direct/proxied alternated; the median round is reported
+  bulkRounds: 3, // direct and proxied alternate; the median of the rounds is reported
+  bulkWarmupMiB: 64,
   bulkWriteKiB: 64,
   rttIterations: envInt('BENCH_RTT_ITERS', 20_000), // per round, after warm-up
-  rttRounds: 2,
+  rttRounds: 2, // samples of all rounds are pooled
   rttWarmup: 2_000,
   rttPayload: 64,
-  connections: envInt('BENCH_CONNS', 3_000), // per round
-  connRounds: 2,
+  connections: envInt('BENCH_CONNS', 2_500), // per round
+  connRounds: 2, // the median (of 2: the mean) of the rounds is reported
+  connWarmup: 500,
   connConcurrency: 8,
   latencyMs: 25,
   latencySamples: envInt('BENCH_LATENCY_SAMPLES', 500),
   latencyWarmup: 20,
+  referenceSamples: envInt('BENCH_REFERENCE_SAMPLES', 300),
 };
 
+const placements = ['separate', 'shared'];
 const targets = { throughputRatio: 0.4, addedRttP50Us: 40, latencyP99ErrorMs: 1 };
-const goServer = { throughputRatio: '25-35 %', addedRttP50Us: 75, latencyP99ErrorMs: 4 };
+const goServer = {
+  throughputRatio: 'about 25-35%',
+  addedRttP50Us: 'about 75 µs',
+  latencyP99ErrorMs: 'about 4 ms late',
+};
 
-const serverCommand = process.env.DEV_SERVER_SCRIPT ? [process.execPath, process.env.DEV_SERVER_SCRIPT] /* DEV-ONLY-REMOVE */ : [process.execPath, join(root, 'bin/run.js'), 'toxiproxy', 'serve', '--port', '0', '--json'];
+// BENCH_PIN=1: this process (clients and servers) on CPU 0, the proxy (and the reference echo) on CPU 1, with
+// taskset. Off by default, since users do not pin; on, it removes the variance of the scheduler sometimes
+// putting load and proxy on one core.
+const pinned = process.env.BENCH_PIN === '1';
+const onProxyCpu = (command) => (pinned ? ['taskset', '-c', '1', ...command] : command);
 
-// Hard stop, so the script always ends by itself even if the proxy wedges.
-const WATCHDOG_MS = 280_000;
-let server;
-const watchdog = setTimeout(() => {
-  console.error(`bench: watchdog fired after ${WATCHDOG_MS / 1000} s, giving up`);
-  server?.child.kill('SIGKILL');
-  process.exit(2);
-}, WATCHDOG_MS);
-watchdog.unref();
+const serverCommand = onProxyCpu(
+  process.env.BENCH_SERVER_CMD
+    ? JSON.parse(process.env.BENCH_SERVER_CMD)
+    : [process.execPath, join(root, 'bin/run.js'), 'toxiproxy', 'serve', '--port', '0', '--json'],
+);
 
 // ---------------------------------------------------------------------------------------------------------
 // Small helpers
@@ -99,8 +124,16 @@ function summarize(samples) {
   };
 }
 
-const median = (values) => percentile(Float64Array.from(values).sort(), 50);
+const median = (values) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length / 2;
+  return Number.isInteger(mid) ? (sorted[mid - 1] + sorted[mid]) / 2 : sorted[Math.floor(mid)];
+};
 const round = (value, digits = 1) => Number(value.toFixed(digits));
+const pct = (value) => (value === undefined ? '?' : `${Math.round(value * 100)}%`);
+
+/** Time in ms, sub-µs resolution, comparable between threads (performance.now() has a per-thread origin). */
+const clock = () => performance.timeOrigin + performance.now();
 
 function connectTo(port) {
   return new Promise((resolve, reject) => {
@@ -124,79 +157,193 @@ function listen(onSocket) {
   });
 }
 
-/** CPU seconds (user + system) a process has used so far, from /proc; undefined where /proc is missing. */
+// ---------------------------------------------------------------------------------------------------------
+// CPU accounting (Linux /proc; figures show as "?" elsewhere)
+
+/** CPU seconds (user + system) a process has used, all threads. */
 function processCpuSeconds(pid) {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in USER_HZ (100 on Linux)
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, USER_HZ = 100
   } catch {
     return undefined;
   }
 }
 
-function selfCpuSeconds() {
-  const usage = process.cpuUsage();
-  return (usage.user + usage.system) / 1e6;
+/** Busy CPU seconds of the whole machine (every core, every process). */
+function machineBusySeconds() {
+  try {
+    const fields = readFileSync('/proc/stat', 'utf8')
+      .split('\n', 1)[0]
+      .trim()
+      .split(/\s+/)
+      .slice(1)
+      .map(Number);
+    // Interrupt and softirq time (where much loopback TCP work is booked) is left out: it belongs to no
+    // process, so it would show up as "other" during our own transfers. Steal (the hypervisor running
+    // someone else) counts.
+    const [user, nice, system, , , , , steal] = fields;
+    return (user + nice + system + steal) / 100;
+  } catch {
+    return undefined;
+  }
 }
 
-/** Runs `fn`, returning its result plus wall time and the CPU seconds this process and the proxy used. */
-async function measured(fn) {
-  const proxyBefore = processCpuSeconds(server.child.pid);
-  const selfBefore = selfCpuSeconds();
+const selfCpuSeconds = () => {
+  const usage = process.cpuUsage();
+  return (usage.user + usage.system) / 1e6;
+};
+
+/**
+ * Runs `fn` and returns its result with the wall time and the CPU used meanwhile, in cores: by this process
+ * (clients and servers), by the proxy process, and by everything else on the machine (other jobs; a high
+ * figure there means the run was disturbed).
+ */
+async function measured(fn, helperPid) {
+  const sample = () => ({
+    proxy: processCpuSeconds(server.child.pid),
+    helper: helperPid === undefined ? 0 : processCpuSeconds(helperPid),
+    self: selfCpuSeconds(),
+    machine: machineBusySeconds(),
+  });
+  const before = sample();
   const start = performance.now();
   const result = await fn();
   const wall = (performance.now() - start) / 1000;
-  const proxyAfter = processCpuSeconds(server.child.pid);
-  return {
-    result,
-    wall,
-    loadCpu: (selfCpuSeconds() - selfBefore) / wall,
-    proxyCpu: proxyBefore === undefined || proxyAfter === undefined ? undefined : (proxyAfter - proxyBefore) / wall,
-  };
+  const after = sample();
+  const perSecond = (key) =>
+    before[key] === undefined || after[key] === undefined ? undefined : (after[key] - before[key]) / wall;
+  const load = perSecond('self') + (perSecond('helper') ?? 0);
+  const proxy = perSecond('proxy');
+  const machine = perSecond('machine');
+  const other =
+    proxy === undefined || machine === undefined ? undefined : Math.max(0, machine - load - proxy);
+  return { result, wall, cpu: { load, proxy, other } };
 }
 
-// ---------------------------------------------------------------------------------------------------------
-// Load side: sink and echo servers
+/**
+ * This machine may be shared: before each measured round, wait (a bounded time) until other processes use
+ * less than a fifth of a core, so one busy neighbour does not decide a figure. The wait is reported.
+ */
+const quiet = { budgetMs: 60_000, waitedMs: 0, waits: 0, gaveUp: 0 };
+async function waitForQuiet() {
+  if (machineBusySeconds() === undefined) return;
+  const started = performance.now();
+  for (let attempt = 0; ; attempt++) {
+    const m = await measured(() => new Promise((resolve) => setTimeout(resolve, 250)));
+    if (m.cpu.other === undefined || m.cpu.other < 0.2) {
+      if (attempt > 0) {
+        quiet.waits++;
+        quiet.waitedMs += performance.now() - started;
+      }
+      return;
+    }
+    if (quiet.waitedMs + (performance.now() - started) > quiet.budgetMs) {
+      quiet.gaveUp++;
+      quiet.waitedMs += performance.now() - started;
+      return;
+    }
+  }
+}
 
-/** Sink: counts bytes; `expect(total)` resolves with the time the total-th byte arrived on one connection. */
-async function startSink() {
-  let waiter;
-  const srv = await listen((socket) => {
+const cpuText = ({ load, proxy, other }) =>
+  `cpu: load ${pct(load)}, proxy ${pct(proxy)}, other ${pct(other)}`;
+
+// ---------------------------------------------------------------------------------------------------------
+// Servers the clients talk to: a byte sink and an echo
+
+/**
+ * The sink counts bytes per connection and calls `onArrived(clock())` once a connection has received the
+ * expected total; the echo writes back whatever it reads.
+ */
+async function runServers(onArrived) {
+  let expected = Infinity;
+  const sink = await listen((socket) => {
     let received = 0;
     socket.on('data', (data) => {
       received += data.length;
-      if (waiter && received >= waiter.total) {
-        const w = waiter;
-        waiter = undefined;
-        w.resolve(performance.now());
+      if (received >= expected) {
+        expected = Infinity;
+        onArrived(clock());
       }
     });
   });
+  const echo = await listen((socket) => {
+    socket.on('data', (data) => socket.write(data));
+  });
   return {
-    port: srv.address().port,
-    server: srv,
+    sinkPort: sink.address().port,
+    echoPort: echo.address().port,
     expect(total) {
-      return new Promise((resolve) => {
-        waiter = { total, resolve };
-      });
+      expected = total;
     },
   };
 }
 
-async function startEcho() {
-  const srv = await listen((socket) => {
-    socket.on('data', (data) => socket.write(data));
+/** Starts sink and echo on this thread ('shared') or in a worker thread ('separate'). */
+async function startServers(placement) {
+  if (placement === 'shared') {
+    let waiter;
+    const servers = await runServers((time) => waiter?.(time));
+    return {
+      sinkPort: servers.sinkPort,
+      echoPort: servers.echoPort,
+      /** Resolves once the sink is armed, with a promise of the arrival time of the last byte. */
+      async expect(total) {
+        servers.expect(total);
+        return { arrived: new Promise((resolve) => (waiter = resolve)) };
+      },
+    };
+  }
+  const worker = new Worker(fileURLToPath(import.meta.url), { workerData: { role: 'servers' } });
+  worker.unref();
+  const ports = await withTimeout(
+    new Promise((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+    }),
+    10_000,
+    'starting the worker servers',
+  );
+  let armed;
+  let waiter;
+  worker.on('message', (message) => {
+    if (message.armed) armed?.();
+    if (message.arrived !== undefined) waiter?.(message.arrived);
   });
-  return { port: srv.address().port, server: srv };
+  return {
+    sinkPort: ports.sinkPort,
+    echoPort: ports.echoPort,
+    async expect(total) {
+      const ack = new Promise((resolve) => (armed = resolve));
+      worker.postMessage({ expect: total });
+      await ack;
+      return { arrived: new Promise((resolve) => (waiter = resolve)) };
+    },
+  };
+}
+
+async function serverWorker() {
+  const servers = await runServers((time) => parentPort.postMessage({ arrived: time }));
+  parentPort.on('message', (message) => {
+    servers.expect(message.expect);
+    parentPort.postMessage({ armed: true });
+  });
+  parentPort.postMessage({ sinkPort: servers.sinkPort, echoPort: servers.echoPort });
 }
 
 // ---------------------------------------------------------------------------------------------------------
 // The proxy server, in its own process, driven through its HTTP API
 
+let server;
+
 async function startProxyServer() {
   const started = performance.now();
-  const child = spawn(serverCommand[0], serverCommand.slice(1), { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(serverCommand[0], serverCommand.slice(1), {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stderr = '';
   child.stderr.on('data', (data) => {
     stderr += data;
@@ -204,47 +351,45 @@ async function startProxyServer() {
   const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   const lines = createInterface({ input: child.stdout });
   const ready = new Promise((resolve, reject) => {
-    lines.once('line', (line) => {
+    lines.on('line', (line) => {
+      let event;
       try {
-        const event = JSON.parse(line);
-        if (event.event === 'listening' && typeof event.url === 'string') resolve(event.url);
-        else reject(new Error(`unexpected first line from the server: ${line}`));
+        event = JSON.parse(line);
       } catch {
-        reject(new Error(`first line from the server is not JSON: ${line}`));
+        return;
       }
+      if (event?.event === 'listening' && typeof event.url === 'string') resolve(event.url);
     });
     exited.then(({ code, signal }) =>
-      reject(new Error(`server exited before it was ready (code ${code}, signal ${signal}): ${stderr.trim()}`)),
+      reject(
+        new Error(`server exited before it was ready (code ${code}, signal ${signal}): ${stderr.trim()}`),
+      ),
     );
     child.once('error', reject);
   });
-  let url;
   try {
-    url = await withTimeout(ready, 30_000, 'waiting for the server to listen');
+    const url = await withTimeout(ready, 30_000, 'waiting for the server to listen');
+    return { child, url, exited, startupMs: performance.now() - started, stderr: () => stderr };
   } catch (error) {
     child.kill('SIGKILL');
     throw error;
   }
-  // Drain anything else it prints so a full pipe can never block it.
-  lines.on('line', () => undefined);
-  return { child, url, exited, startupMs: performance.now() - started, stderr: () => stderr };
 }
 
 async function stopProxyServer() {
   const started = performance.now();
   server.child.kill('SIGTERM');
-  let outcome;
   try {
-    outcome = await withTimeout(server.exited, 10_000, 'waiting for the server to exit on SIGTERM');
+    const outcome = await withTimeout(server.exited, 10_000, 'waiting for the server to exit on SIGTERM');
+    return { ...outcome, killed: false, ms: performance.now() - started };
   } catch {
     server.child.kill('SIGKILL');
-    outcome = { ...(await server.exited), killed: true };
+    return { ...(await server.exited), killed: true, ms: performance.now() - started };
   }
-  return { ...outcome, ms: performance.now() - started };
 }
 
 async function api(method, path, body) {
-  const response = await fetch(new URL(path, server.url), {
+  const response = await globalThis.fetch(new URL(path, server.url), {
     method,
     headers: body ? { 'content-type': 'application/json' } : undefined,
     body: body ? JSON.stringify(body) : undefined,
@@ -254,24 +399,30 @@ async function api(method, path, body) {
   return text ? JSON.parse(text) : undefined;
 }
 
-/** Creates a proxy to `upstreamPort` on an ephemeral port and returns the port the server bound. */
+/** Creates a proxy to `upstreamPort` on an ephemeral port; returns the port the server bound. */
 async function createProxy(name, upstreamPort) {
-  const proxy = await api('POST', '/proxies', { name, listen: `${HOST}:0`, upstream: `${HOST}:${upstreamPort}` });
-  const port = Number(String(proxy.listen).slice(String(proxy.listen).lastIndexOf(':') + 1));
-  if (!Number.isInteger(port) || port <= 0) throw new Error(`proxy ${name}: unusable listen address ${proxy.listen}`);
+  const proxy = await api('POST', '/proxies', {
+    name,
+    listen: `${HOST}:0`,
+    upstream: `${HOST}:${upstreamPort}`,
+  });
+  const listenText = String(proxy?.listen);
+  const port = Number(listenText.slice(listenText.lastIndexOf(':') + 1));
+  if (!Number.isInteger(port) || port <= 0)
+    throw new Error(`proxy ${name}: unusable listen address ${listenText}`);
   return port;
 }
 
 // ---------------------------------------------------------------------------------------------------------
 // Workloads
 
-/** Sends `total` bytes one way; MiB/s from the first write until the sink has the last byte. */
-async function bulk(port, sink, totalBytes) {
+/** Sends `totalBytes` one way; MiB/s from the first write until the sink has the last byte. */
+async function bulk(port, servers, totalBytes) {
   const socket = await connectTo(port);
   socket.on('error', () => undefined);
   const chunk = Buffer.alloc(config.bulkWriteKiB * 1024, 0x5a);
-  const arrived = sink.expect(totalBytes);
-  const start = performance.now();
+  const { arrived } = await servers.expect(totalBytes);
+  const start = clock();
   await new Promise((resolve) => {
     let sent = 0;
     const pump = () => {
@@ -289,17 +440,16 @@ async function bulk(port, sink, totalBytes) {
   });
   const end = await withTimeout(arrived, 120_000, 'bulk transfer');
   socket.destroy();
-  const seconds = (end - start) / 1000;
-  return { mibPerSec: totalBytes / 1024 / 1024 / seconds, seconds };
+  return { mibPerSec: totalBytes / 2 ** 20 / ((end - start) / 1000) };
 }
 
-/** Ping-pong of `payload` bytes on one connection; returns round-trip times in µs (warm-up excluded). */
+/** Ping-pong of `payloadBytes` on one connection; round-trip times in µs, warm-up excluded. */
 async function pingPong(port, iterations, warmup, payloadBytes) {
   const socket = await connectTo(port);
   const payload = Buffer.alloc(payloadBytes, 0x61);
   const samples = new Float64Array(iterations);
+  let index = -warmup;
   const done = new Promise((resolve, reject) => {
-    let index = -warmup;
     let pending = payloadBytes;
     let sentAt = 0;
     socket.once('error', reject);
@@ -331,10 +481,9 @@ async function pingPong(port, iterations, warmup, payloadBytes) {
   return samples;
 }
 
-/** `total` connections, `concurrency` at a time: connect, send 1 byte, wait for its echo, end, wait for close. */
+/** `total` connections, `concurrency` at a time: connect, send 1 byte, await its echo, end, await close. */
 async function connectionChurn(port, total, concurrency) {
   const one = Buffer.from('x');
-  const perConnection = [];
   let failures = 0;
   const start = performance.now();
   await withTimeout(
@@ -344,7 +493,6 @@ async function connectionChurn(port, total, concurrency) {
       const next = () => {
         if (started >= total) return;
         started++;
-        const opened = performance.now();
         let echoed = false;
         const socket = connect({ host: HOST, port, noDelay: true });
         socket.on('error', () => undefined);
@@ -354,40 +502,205 @@ async function connectionChurn(port, total, concurrency) {
           socket.end();
         });
         socket.once('close', () => {
-          if (echoed) perConnection.push((performance.now() - opened) * 1000);
-          else failures++;
+          if (!echoed) failures++;
           finished++;
           if (finished === total) resolve();
           else next();
         });
       };
-      for (let i = 0; i < concurrency; i++) next();
+      for (let i = 0; i < Math.min(concurrency, total); i++) next();
     }),
     120_000,
     'connection churn',
   );
-  const seconds = (performance.now() - start) / 1000;
-  return { perSec: total / seconds, failures, perConnectionUs: summarize(perConnection) };
+  return { perSec: total / ((performance.now() - start) / 1000), failures };
+}
+
+/**
+ * Reference for the latency toxic, no proxy involved: a separate process that echoes on one port at once and
+ * on another after a busy-wait of exactly `latencyMs` (it burns the CPU instead of sleeping, so it is never
+ * late). Measured like the toxic, its error is what this machine and this way of measuring add by themselves.
+ */
+async function runDelayedEcho(delayMs) {
+  const wait = (ms) => {
+    const until = performance.now() + ms;
+    while (performance.now() < until);
+  };
+  const immediate = await listen((socket) => socket.on('data', (data) => socket.write(data)));
+  const delayed = await listen((socket) =>
+    socket.on('data', (data) => {
+      wait(delayMs);
+      socket.write(data);
+    }),
+  );
+  process.stdout.write(
+    `${JSON.stringify({ immediate: immediate.address().port, delayed: delayed.address().port })}\n`,
+  );
+  process.on('SIGTERM', () => process.exit(0));
+}
+
+async function benchReferenceDelay() {
+  const [command, ...args] = onProxyCpu([
+    process.execPath,
+    fileURLToPath(import.meta.url),
+    '--delayed-echo',
+    String(config.latencyMs),
+  ]);
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    const ports = await withTimeout(
+      new Promise((resolve, reject) => {
+        createInterface({ input: child.stdout }).once('line', (line) => resolve(JSON.parse(line)));
+        child.once('error', reject);
+        child.once('exit', (code) => reject(new Error(`reference echo exited with code ${code}`)));
+      }),
+      10_000,
+      'starting the reference echo',
+    );
+    await waitForQuiet();
+    const base = summarize(
+      await pingPong(ports.immediate, config.rttIterations / 2, config.rttWarmup, config.rttPayload),
+    );
+    const baselineMs = base.p50 / 1000;
+    progress(`reference delayed echo: ${config.referenceSamples} round trips of ${config.latencyMs} ms`);
+    await waitForQuiet();
+    const m = await measured(
+      () => pingPong(ports.delayed, config.referenceSamples, config.latencyWarmup, config.rttPayload),
+      child.pid,
+    );
+    const rttMs = Array.from(m.result, (us) => us / 1000);
+    const errorMs = rttMs.map((ms) => ms - config.latencyMs - baselineMs);
+    return {
+      baselineMs,
+      rttMs: summarize(rttMs),
+      errorMs: summarize(errorMs),
+      overOneMs: errorMs.filter((e) => e > 1).length,
+      cpu: m.cpu,
+    };
+  } finally {
+    child.kill('SIGTERM');
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------------
 // Output
 
 function table(title, header, rows) {
-  const all = [header, ...rows].map((row) => row.map(String));
+  const all = [header, ...rows].map((row) => header.map((_, i) => String(row[i] ?? '')));
   const widths = header.map((_, i) => Math.max(...all.map((row) => row[i].length)));
-  const line = (row) => row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ');
+  const line = (row) =>
+    row
+      .map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i])))
+      .join('  ')
+      .trimEnd();
   console.log(`\n${title}`);
   console.log(line(all[0]));
   console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   for (const row of all.slice(1)) console.log(line(row));
 }
 
-const cpuText = (m) =>
-  `load ${Math.round(m.loadCpu * 100)}%${m.proxyCpu === undefined ? '' : `, proxy ${Math.round(m.proxyCpu * 100)}%`}`;
+const progress = (text) => process.stderr.write(`  ${text}\n`);
 
-function progress(text) {
-  process.stderr.write(`  ${text}\n`);
+// ---------------------------------------------------------------------------------------------------------
+// Phases
+
+async function benchPlacement(placement, servers, routes) {
+  const tag = `[${placement}]`;
+  const modes = ['direct', 'proxied'];
+
+  // Bulk: one warm-up transfer each way, then rounds alternating direct and proxied.
+  const bulkBytes = config.bulkMiB * 2 ** 20;
+  for (const mode of modes) await bulk(routes[mode].sink, servers, config.bulkWarmupMiB * 2 ** 20);
+  const bulkRuns = { direct: [], proxied: [] };
+  for (let r = 0; r < config.bulkRounds; r++) {
+    for (const mode of modes) {
+      await waitForQuiet();
+      const m = await measured(() => bulk(routes[mode].sink, servers, bulkBytes));
+      bulkRuns[mode].push({ mibPerSec: m.result.mibPerSec, cpu: m.cpu });
+      progress(
+        `${tag} bulk ${mode} ${r + 1}/${config.bulkRounds}: ${m.result.mibPerSec.toFixed(0)} MiB/s (${cpuText(m.cpu)})`,
+      );
+    }
+  }
+  const bulkOf = (mode) => {
+    const runs = [...bulkRuns[mode]].sort((a, b) => a.mibPerSec - b.mibPerSec);
+    const mid = runs[Math.floor((runs.length - 1) / 2)];
+    return { mibPerSec: mid.mibPerSec, cpu: mid.cpu, runs: bulkRuns[mode].map((run) => run.mibPerSec) };
+  };
+  const bulkResult = { bytesPerRun: bulkBytes, direct: bulkOf('direct'), proxied: bulkOf('proxied') };
+  bulkResult.ratio = bulkResult.proxied.mibPerSec / bulkResult.direct.mibPerSec;
+
+  // Round trip on a persistent connection; samples of all rounds pooled.
+  const rttSamples = { direct: [], proxied: [] };
+  const rttCpu = { direct: [], proxied: [] };
+  for (let r = 0; r < config.rttRounds; r++) {
+    for (const mode of modes) {
+      await waitForQuiet();
+      const m = await measured(() =>
+        pingPong(routes[mode].echo, config.rttIterations, config.rttWarmup, config.rttPayload),
+      );
+      rttSamples[mode].push(...m.result);
+      rttCpu[mode].push(m.cpu);
+      const s = summarize(m.result);
+      progress(
+        `${tag} rtt ${mode} ${r + 1}/${config.rttRounds}: p50 ${s.p50.toFixed(1)} µs, p99 ${s.p99.toFixed(1)} µs (${cpuText(m.cpu)})`,
+      );
+    }
+  }
+  const rttResult = {
+    payloadBytes: config.rttPayload,
+    direct: { ...summarize(rttSamples.direct), cpu: rttCpu.direct[0] },
+    proxied: { ...summarize(rttSamples.proxied), cpu: rttCpu.proxied[0] },
+  };
+  rttResult.addedP50Us = rttResult.proxied.p50 - rttResult.direct.p50;
+  rttResult.addedP99Us = rttResult.proxied.p99 - rttResult.direct.p99;
+
+  // New connections.
+  for (const mode of modes)
+    await connectionChurn(routes[mode].echo, config.connWarmup, config.connConcurrency);
+  const connRuns = { direct: [], proxied: [] };
+  for (let r = 0; r < config.connRounds; r++) {
+    for (const mode of modes) {
+      await waitForQuiet();
+      const m = await measured(() =>
+        connectionChurn(routes[mode].echo, config.connections, config.connConcurrency),
+      );
+      connRuns[mode].push({ ...m.result, cpu: m.cpu });
+      progress(
+        `${tag} connect ${mode} ${r + 1}/${config.connRounds}: ${m.result.perSec.toFixed(0)}/s, ${m.result.failures} failed (${cpuText(m.cpu)})`,
+      );
+    }
+  }
+  const connOf = (mode) => ({
+    perSec: median(connRuns[mode].map((run) => run.perSec)),
+    runs: connRuns[mode].map((run) => run.perSec),
+    failures: connRuns[mode].reduce((sum, run) => sum + run.failures, 0),
+    cpu: connRuns[mode][0].cpu,
+  });
+  const connResult = { direct: connOf('direct'), proxied: connOf('proxied') };
+  connResult.ratio = connResult.proxied.perSec / connResult.direct.perSec;
+
+  return { bulk: bulkResult, rtt: rttResult, connect: connResult };
+}
+
+async function benchLatencyToxic(port, baselineMs) {
+  progress(
+    `latency toxic: ${config.latencySamples} round trips of ${config.latencyMs} ms, about ${Math.ceil((config.latencySamples * (config.latencyMs + 0.5)) / 1000)} s`,
+  );
+  await waitForQuiet();
+  const m = await measured(() =>
+    pingPong(port, config.latencySamples, config.latencyWarmup, config.rttPayload),
+  );
+  const rttMs = Array.from(m.result, (us) => us / 1000);
+  const errorMs = rttMs.map((ms) => ms - config.latencyMs - baselineMs);
+  return {
+    configuredMs: config.latencyMs,
+    baselineMs,
+    rttMs: summarize(rttMs),
+    errorMs: summarize(errorMs),
+    overOneMs: errorMs.filter((e) => e > 1).length,
+    cpu: m.cpu,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -395,22 +708,38 @@ function progress(text) {
 
 async function main() {
   const machine = {
-    nproc: availableParallelism(),
+    nproc: cpus().length, // the machine's, not this process's affinity (BENCH_PIN)
     cpu: cpus()[0]?.model ?? 'unknown',
     node: process.version,
     platform: `${process.platform} ${process.arch}`,
+    loadavgAtStart: loadavg().map((v) => round(v, 2)),
+    pinned: pinned ? 'load on CPU 0, proxy on CPU 1' : false,
   };
-  console.log(`geoctl proxy benchmark — ${machine.nproc} CPUs (${machine.cpu}), node ${machine.node}`);
-  console.log(`server: ${serverCommand.slice(1).join(' ').replace(root + '/', '')}`);
+  const serverText = serverCommand
+    .map((part) => (part.startsWith(root) ? relative(root, part) : part))
+    .join(' ');
+  console.log(
+    `geoctl proxy benchmark: ${machine.nproc} CPUs (${machine.cpu}), node ${machine.node}, load average ${machine.loadavgAtStart.join(' ')}`,
+  );
+  console.log(`proxy process: ${serverText.replace(process.execPath, 'node')}`);
+  console.log(`cpu pinning: ${pinned ? 'this process on CPU 0, the proxy on CPU 1 (BENCH_PIN=1)' : 'none'}`);
 
-  const sink = await startSink();
-  const echo = await startEcho();
+  const servers = { separate: await startServers('separate'), shared: await startServers('shared') };
   server = await startProxyServer();
-  progress(`server ready in ${Math.round(server.startupMs)} ms at ${server.url}`);
+  progress(`proxy server ready in ${Math.round(server.startupMs)} ms at ${server.url}`);
 
-  const sinkProxy = await createProxy('bench_sink', sink.port);
-  const echoProxy = await createProxy('bench_echo', echo.port);
-  const latencyProxy = await createProxy('bench_latency', echo.port);
+  const routes = {};
+  for (const placement of placements) {
+    const s = servers[placement];
+    routes[placement] = {
+      direct: { sink: s.sinkPort, echo: s.echoPort },
+      proxied: {
+        sink: await createProxy(`bench_sink_${placement}`, s.sinkPort),
+        echo: await createProxy(`bench_echo_${placement}`, s.echoPort),
+      },
+    };
+  }
+  const latencyPort = await createProxy('bench_latency', servers.separate.echoPort);
   await api('POST', '/proxies/bench_latency/toxics', {
     name: 'bench_latency_downstream',
     type: 'latency',
@@ -419,189 +748,230 @@ async function main() {
     attributes: { latency: config.latencyMs, jitter: 0 },
   });
 
-  const routes = { direct: { sink: sink.port, echo: echo.port }, proxied: { sink: sinkProxy, echo: echoProxy } };
   const results = {};
-
-  // Bulk throughput: a short warm-up each way, then rounds alternating direct and proxied.
-  const bulkBytes = config.bulkMiB * 1024 * 1024;
-  await bulk(routes.direct.sink, sink, 64 << 20);
-  await bulk(routes.proxied.sink, sink, 64 << 20);
-  const bulkRuns = { direct: [], proxied: [] };
-  for (let r = 0; r < config.bulkRounds; r++) {
-    for (const mode of ['direct', 'proxied']) {
-      const m = await measured(() => bulk(routes[mode].sink, sink, bulkBytes));
-      bulkRuns[mode].push({ ...m.result, loadCpu: m.loadCpu, proxyCpu: m.proxyCpu });
-      progress(`bulk ${mode} round ${r + 1}: ${m.result.mibPerSec.toFixed(0)} MiB/s (${cpuText(m)})`);
-    }
-  }
-  const bulkMedian = (mode) => {
-    const runs = [...bulkRuns[mode]].sort((a, b) => a.mibPerSec - b.mibPerSec);
-    return runs[Math.floor((runs.length - 1) / 2)];
-  };
-  results.bulk = {
-    bytesPerRun: bulkBytes,
-    rounds: config.bulkRounds,
-    direct: bulkMedian('direct'),
-    proxied: bulkMedian('proxied'),
-    allMiBPerSec: {
-      direct: bulkRuns.direct.map((r) => round(r.mibPerSec)),
-      proxied: bulkRuns.proxied.map((r) => round(r.mibPerSec)),
-    },
-  };
-  results.bulk.ratio = results.bulk.proxied.mibPerSec / results.bulk.direct.mibPerSec;
-
-  // Round trip on a persistent connection.
-  const rttSamples = { direct: [], proxied: [] };
-  const rttCpu = { direct: [], proxied: [] };
-  for (let r = 0; r < config.rttRounds; r++) {
-    for (const mode of ['direct', 'proxied']) {
-      const m = await measured(() => pingPong(routes[mode].echo, config.rttIterations, config.rttWarmup, config.rttPayload));
-      rttSamples[mode].push(...m.result);
-      rttCpu[mode].push(m);
-      const s = summarize(m.result);
-      progress(`rtt ${mode} round ${r + 1}: p50 ${s.p50.toFixed(1)} µs, p99 ${s.p99.toFixed(1)} µs (${cpuText(m)})`);
-    }
-  }
-  results.rtt = {
-    payloadBytes: config.rttPayload,
-    direct: summarize(rttSamples.direct),
-    proxied: summarize(rttSamples.proxied),
-  };
-  results.rtt.addedP50Us = results.rtt.proxied.p50 - results.rtt.direct.p50;
-  results.rtt.addedP99Us = results.rtt.proxied.p99 - results.rtt.direct.p99;
-
-  // New connections per second.
-  const connRuns = { direct: [], proxied: [] };
-  for (let r = 0; r < config.connRounds; r++) {
-    for (const mode of ['direct', 'proxied']) {
-      const m = await measured(() => connectionChurn(routes[mode].echo, config.connections, config.connConcurrency));
-      connRuns[mode].push({ ...m.result, loadCpu: m.loadCpu, proxyCpu: m.proxyCpu });
-      progress(
-        `connect ${mode} round ${r + 1}: ${m.result.perSec.toFixed(0)}/s, ${m.result.failures} failed (${cpuText(m)})`,
-      );
-    }
-  }
-  const connSummary = (mode) => ({
-    perSec: median(connRuns[mode].map((r) => r.perSec)),
-    allPerSec: connRuns[mode].map((r) => round(r.perSec, 0)),
-    failures: connRuns[mode].reduce((sum, r) => sum + r.failures, 0),
-    perConnectionP50Us: median(connRuns[mode].map((r) => r.perConnectionUs.p50)),
-    loadCpu: median(connRuns[mode].map((r) => r.loadCpu)),
-    proxyCpu: connRuns[mode][0].proxyCpu === undefined ? undefined : median(connRuns[mode].map((r) => r.proxyCpu)),
-  });
-  results.connect = {
-    perRound: config.connections,
-    concurrency: config.connConcurrency,
-    direct: connSummary('direct'),
-    proxied: connSummary('proxied'),
-  };
-  results.connect.ratio = results.connect.proxied.perSec / results.connect.direct.perSec;
-
-  // Latency toxic accuracy.
-  const baselineMs = results.rtt.proxied.p50 / 1000;
-  progress(`latency toxic: ${config.latencySamples} round trips at ${config.latencyMs} ms, about ${Math.ceil((config.latencySamples * config.latencyMs) / 1000)} s`);
-  const latencyRtt = await pingPong(latencyProxy, config.latencySamples, config.latencyWarmup, config.rttPayload);
-  const rttMs = Array.from(latencyRtt, (us) => us / 1000);
-  const errorsMs = rttMs.map((ms) => ms - config.latencyMs - baselineMs);
-  results.latencyToxic = {
-    configuredMs: config.latencyMs,
-    baselineProxiedP50Ms: baselineMs,
-    rttMs: summarize(rttMs),
-    errorMs: summarize(errorsMs),
-    early: errorsMs.filter((e) => e < -baselineMs).length, // delivered before the configured latency elapsed
-  };
-
+  for (const placement of placements)
+    results[placement] = await benchPlacement(placement, servers[placement], routes[placement]);
+  results.latencyToxic = await benchLatencyToxic(latencyPort, results.separate.rtt.proxied.p50 / 1000);
+  results.referenceDelay = await benchReferenceDelay();
   const stop = await stopProxyServer();
-  results.serverExit = { code: stop.code, signal: stop.signal, ms: round(stop.ms, 0), killed: Boolean(stop.killed) };
-  results.serverStartupMs = server.startupMs;
-  sink.server.close();
-  echo.server.close();
+  results.server = {
+    startupMs: server.startupMs,
+    exit: { code: stop.code, signal: stop.signal, killed: stop.killed, ms: stop.ms },
+  };
+  results.quietWait = {
+    waitedMs: quiet.waitedMs,
+    roundsDelayed: quiet.waits,
+    roundsStartedBusy: quiet.gaveUp,
+  };
 
   // ------------------------------------------------------------------ report
-  const b = results.bulk;
-  table(
-    `Bulk throughput, one way, ${config.bulkMiB} MiB per run, median of ${config.bulkRounds} runs (${config.bulkWriteKiB} KiB writes)`,
-    ['path', 'MiB/s', 'all runs MiB/s', 'load CPU', 'proxy CPU'],
-    [
-      ['direct', b.direct.mibPerSec.toFixed(0), b.allMiBPerSec.direct.map((v) => v.toFixed(0)).join(' / '), `${Math.round(b.direct.loadCpu * 100)}%`, '-'],
-      ['proxied', b.proxied.mibPerSec.toFixed(0), b.allMiBPerSec.proxied.map((v) => v.toFixed(0)).join(' / '), `${Math.round(b.proxied.loadCpu * 100)}%`, b.proxied.proxyCpu === undefined ? '?' : `${Math.round(b.proxied.proxyCpu * 100)}%`],
-      ['proxied / direct', `${(b.ratio * 100).toFixed(1)}%`, '', '', ''],
-    ],
-  );
-  const t = results.rtt;
-  const rttRow = (name, s) => [name, s.min.toFixed(1), s.p50.toFixed(1), s.p90.toFixed(1), s.p99.toFixed(1), s.max.toFixed(0), s.mean.toFixed(1)];
-  table(
-    `Round trip, ${config.rttPayload}-byte ping-pong on one connection, ${t.direct.n} samples each (µs)`,
-    ['path', 'min', 'p50', 'p90', 'p99', 'max', 'mean'],
-    [
-      rttRow('direct', t.direct),
-      rttRow('proxied', t.proxied),
-      ['added by proxy', '', t.addedP50Us.toFixed(1), (t.proxied.p90 - t.direct.p90).toFixed(1), t.addedP99Us.toFixed(1), '', (t.proxied.mean - t.direct.mean).toFixed(1)],
-    ],
-  );
-  const c = results.connect;
-  table(
-    `New connections (connect, 1-byte echo, close), ${config.connections} per run, concurrency ${config.connConcurrency}, median of ${config.connRounds} runs`,
-    ['path', 'conn/s', 'all runs', 'p50 per conn µs', 'failed', 'load CPU', 'proxy CPU'],
-    [
-      ['direct', c.direct.perSec.toFixed(0), c.direct.allPerSec.join(' / '), c.direct.perConnectionP50Us.toFixed(0), c.direct.failures, `${Math.round(c.direct.loadCpu * 100)}%`, '-'],
-      ['proxied', c.proxied.perSec.toFixed(0), c.proxied.allPerSec.join(' / '), c.proxied.perConnectionP50Us.toFixed(0), c.proxied.failures, `${Math.round(c.proxied.loadCpu * 100)}%`, c.proxied.proxyCpu === undefined ? '?' : `${Math.round(c.proxied.proxyCpu * 100)}%`],
-      ['proxied / direct', `${(c.ratio * 100).toFixed(1)}%`, '', '', '', '', ''],
-    ],
-  );
-  const l = results.latencyToxic;
-  table(
-    `Latency toxic ${l.configuredMs} ms downstream, ${l.rttMs.n} round trips; error = RTT - ${l.configuredMs} ms - ${(baselineMs * 1000).toFixed(1)} µs (proxied p50) (ms)`,
-    ['', 'min', 'p50', 'p90', 'p99', 'max', 'mean'],
-    [
-      ['RTT', ...['min', 'p50', 'p90', 'p99', 'max', 'mean'].map((k) => l.rttMs[k].toFixed(3))],
-      ['error', ...['min', 'p50', 'p90', 'p99', 'max', 'mean'].map((k) => l.errorMs[k].toFixed(3))],
-    ],
-  );
-  if (l.early > 0) console.log(`  ${l.early} replies arrived before ${l.configuredMs} ms had elapsed`);
+  const other = (cpu) => pct(cpu?.other);
+  for (const placement of placements) {
+    const { bulk: b, rtt: t, connect: c } = results[placement];
+    const title =
+      placement === 'separate'
+        ? 'servers in a worker thread (client and server on separate event loops)'
+        : "servers on the clients' thread (one shared event loop)";
+    console.log(`\n=== ${placement}: ${title}`);
+    table(
+      `Bulk throughput, one way, ${config.bulkMiB} MiB per run, ${config.bulkWriteKiB} KiB writes, median of ${config.bulkRounds} runs`,
+      ['path', 'MiB/s', 'runs', 'load cpu', 'proxy cpu', 'other cpu'],
+      [
+        [
+          'direct',
+          b.direct.mibPerSec.toFixed(0),
+          b.direct.runs.map((v) => v.toFixed(0)).join(' '),
+          pct(b.direct.cpu.load),
+          '',
+          other(b.direct.cpu),
+        ],
+        [
+          'proxied',
+          b.proxied.mibPerSec.toFixed(0),
+          b.proxied.runs.map((v) => v.toFixed(0)).join(' '),
+          pct(b.proxied.cpu.load),
+          pct(b.proxied.cpu.proxy),
+          other(b.proxied.cpu),
+        ],
+        ['proxied / direct', `${(b.ratio * 100).toFixed(1)}%`],
+      ],
+    );
+    const rttRow = (name, s) => [
+      name,
+      s.min.toFixed(1),
+      s.p50.toFixed(1),
+      s.p90.toFixed(1),
+      s.p99.toFixed(1),
+      s.max.toFixed(0),
+      s.mean.toFixed(1),
+      other(s.cpu),
+    ];
+    table(
+      `Round trip, ${config.rttPayload}-byte ping-pong on one connection, ${t.direct.n} samples each, µs`,
+      ['path', 'min', 'p50', 'p90', 'p99', 'max', 'mean', 'other cpu'],
+      [
+        rttRow('direct', t.direct),
+        rttRow('proxied', t.proxied),
+        [
+          'added by proxy',
+          '',
+          t.addedP50Us.toFixed(1),
+          (t.proxied.p90 - t.direct.p90).toFixed(1),
+          t.addedP99Us.toFixed(1),
+          '',
+          (t.proxied.mean - t.direct.mean).toFixed(1),
+        ],
+      ],
+    );
+    table(
+      `New connections (connect, 1-byte echo, close), ${config.connections} per run, ${config.connConcurrency} at a time, median of ${config.connRounds} runs`,
+      ['path', 'conn/s', 'runs', 'failed', 'load cpu', 'proxy cpu', 'other cpu'],
+      [
+        [
+          'direct',
+          c.direct.perSec.toFixed(0),
+          c.direct.runs.map((v) => v.toFixed(0)).join(' '),
+          c.direct.failures,
+          pct(c.direct.cpu.load),
+          '',
+          other(c.direct.cpu),
+        ],
+        [
+          'proxied',
+          c.proxied.perSec.toFixed(0),
+          c.proxied.runs.map((v) => v.toFixed(0)).join(' '),
+          c.proxied.failures,
+          pct(c.proxied.cpu.load),
+          pct(c.proxied.cpu.proxy),
+          other(c.proxied.cpu),
+        ],
+        ['proxied / direct', `${(c.ratio * 100).toFixed(1)}%`],
+      ],
+    );
+  }
 
-  const verdict = (ok) => (ok ? 'met' : 'MISSED');
-  const checks = {
-    throughputRatio: { value: b.ratio, target: `>= ${targets.throughputRatio * 100}%`, met: b.ratio >= targets.throughputRatio },
-    addedRttP50Us: { value: t.addedP50Us, target: `< ${targets.addedRttP50Us} µs`, met: t.addedP50Us < targets.addedRttP50Us },
-    latencyP99ErrorMs: {
-      value: l.errorMs.p99,
-      target: `< ${targets.latencyP99ErrorMs} ms`,
-      met: Math.abs(l.errorMs.p99) < targets.latencyP99ErrorMs,
-    },
-  };
-  table('Targets', ['figure', 'measured', 'target', 'verdict', 'official Go server'], [
-    ['throughput proxied/direct', `${(b.ratio * 100).toFixed(1)}%`, checks.throughputRatio.target, verdict(checks.throughputRatio.met), goServer.throughputRatio],
-    ['added round-trip p50', `${t.addedP50Us.toFixed(1)} µs`, checks.addedRttP50Us.target, verdict(checks.addedRttP50Us.met), `~${goServer.addedRttP50Us} µs`],
-    ['latency toxic p99 error', `${l.errorMs.p99.toFixed(3)} ms`, checks.latencyP99ErrorMs.target, verdict(checks.latencyP99ErrorMs.met), `~${goServer.latencyP99ErrorMs} ms`],
-  ]);
+  const l = results.latencyToxic;
+  const r = results.referenceDelay;
+  const msRow = (name, s) => [
+    name,
+    ...['min', 'p50', 'p90', 'p99', 'max', 'mean'].map((k) => s[k].toFixed(3)),
+    other(s.cpu),
+  ];
+  table(
+    `Latency toxic, ${l.configuredMs} ms downstream: ${l.rttMs.n} round trips through the proxy; error = RTT - ${l.configuredMs} ms - ${(l.baselineMs * 1000).toFixed(1)} µs (proxied RTT p50, separate), ms`,
+    ['', 'min', 'p50', 'p90', 'p99', 'max', 'mean', 'other cpu'],
+    [
+      msRow('proxy: RTT', { ...l.rttMs, cpu: l.cpu }),
+      msRow('proxy: error', { ...l.errorMs, cpu: l.cpu }),
+      msRow('reference: RTT', { ...r.rttMs, cpu: r.cpu }),
+      msRow('reference: error', { ...r.errorMs, cpu: r.cpu }),
+    ],
+  );
   console.log(
-    `\nserver: ready in ${Math.round(server.startupMs)} ms; SIGTERM -> ${stop.killed ? 'did NOT exit, killed' : `exit code ${stop.code}${stop.signal ? ` signal ${stop.signal}` : ''}`} in ${Math.round(stop.ms)} ms`,
+    `reference: no proxy, a separate process that busy-waits exactly ${l.configuredMs} ms before echoing, ${r.rttMs.n} round trips;\n` +
+      `  error = RTT - ${l.configuredMs} ms - ${(r.baselineMs * 1000).toFixed(1)} µs (its no-delay RTT p50): what the machine and the measuring add.\n` +
+      `more than 1 ms late: proxy ${l.overOneMs} of ${l.errorMs.n}, reference ${r.overOneMs} of ${r.errorMs.n}`,
+  );
+
+  const checks = {};
+  for (const placement of placements) {
+    const { bulk: b, rtt: t } = results[placement];
+    checks[`throughputRatio_${placement}`] = { value: b.ratio, met: b.ratio >= targets.throughputRatio };
+    checks[`addedRttP50Us_${placement}`] = { value: t.addedP50Us, met: t.addedP50Us < targets.addedRttP50Us };
+  }
+  checks.latencyP99ErrorMs = {
+    value: l.errorMs.p99,
+    met: Math.abs(l.errorMs.p99) < targets.latencyP99ErrorMs,
+  };
+  const verdict = (check) => (check.met ? 'met' : 'MISSED');
+  table(
+    'Targets',
+    ['figure', 'separate', 'shared', 'target', 'official Go server'],
+    [
+      [
+        'throughput, proxied / direct',
+        `${(checks.throughputRatio_separate.value * 100).toFixed(1)}% ${verdict(checks.throughputRatio_separate)}`,
+        `${(checks.throughputRatio_shared.value * 100).toFixed(1)}% ${verdict(checks.throughputRatio_shared)}`,
+        `>= ${targets.throughputRatio * 100}%`,
+        goServer.throughputRatio,
+      ],
+      [
+        'round trip p50 added',
+        `${checks.addedRttP50Us_separate.value.toFixed(1)} µs ${verdict(checks.addedRttP50Us_separate)}`,
+        `${checks.addedRttP50Us_shared.value.toFixed(1)} µs ${verdict(checks.addedRttP50Us_shared)}`,
+        `< ${targets.addedRttP50Us} µs`,
+        goServer.addedRttP50Us,
+      ],
+      [
+        'latency toxic p99 error',
+        `${l.errorMs.p99.toFixed(3)} ms ${verdict(checks.latencyP99ErrorMs)}`,
+        '',
+        `< ${targets.latencyP99ErrorMs} ms`,
+        goServer.latencyP99ErrorMs,
+      ],
+    ],
+  );
+  console.log(
+    `\nother processes were busy before ${quiet.waits + quiet.gaveUp} of the measured rounds; waited ${(quiet.waitedMs / 1000).toFixed(1)} s for them` +
+      (quiet.gaveUp ? `; ${quiet.gaveUp} rounds started anyway (figures disturbed)` : ''),
+  );
+  const exitText = stop.killed
+    ? 'did NOT exit within 10 s, killed'
+    : `exited with code ${stop.code}${stop.signal ? `, signal ${stop.signal}` : ''}`;
+  console.log(
+    `\nproxy server: ready in ${Math.round(server.startupMs)} ms; on SIGTERM ${exitText} after ${Math.round(stop.ms)} ms`,
   );
 
   const json = {
     bench: 'geoctl-proxy',
     date: new Date().toISOString(),
     machine,
+    server: serverText,
     config,
     results,
     targets: checks,
   };
-  console.log(JSON.stringify(json, (key, value) => (typeof value === 'number' && !Number.isInteger(value) ? round(value, 3) : value)));
-  const allMet = Object.values(checks).every((check) => check.met);
-  if (!allMet) console.log('(one or more targets missed; see above)');
+  console.log(
+    JSON.stringify(json, (key, value) =>
+      typeof value === 'number' && !Number.isInteger(value) ? round(value, 3) : value,
+    ),
+  );
   return stop.killed || stop.code !== 0 ? 1 : 0;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error) => {
-    console.error(`bench failed: ${error instanceof Error ? error.stack : error}`);
-    if (server) {
-      const stderr = server.stderr().trim();
-      if (stderr) console.error(`server stderr:\n${stderr}`);
-      server.child.kill('SIGKILL');
-    }
+if (!isMainThread && workerData?.role === 'servers') {
+  await serverWorker();
+} else if (process.argv[2] === '--delayed-echo') {
+  await runDelayedEcho(Number(process.argv[3]));
+} else if (pinned && process.env.BENCH_PINNED_LOAD !== '1') {
+  // Re-run this script on CPU 0; the proxy it starts goes to CPU 1.
+  const child = spawn('taskset', ['-c', '0', process.execPath, fileURLToPath(import.meta.url)], {
+    stdio: 'inherit',
+    env: { ...process.env, BENCH_PINNED_LOAD: '1' },
+  });
+  child.once('error', (error) => {
+    console.error(`bench: BENCH_PIN=1 needs taskset: ${error.message}`);
     process.exit(1);
-  },
-);
+  });
+  child.once('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+} else {
+  // Hard stop, so the script always ends by itself even if the proxy wedges.
+  const watchdog = setTimeout(() => {
+    console.error('bench: watchdog fired after 240 s, giving up');
+    server?.child.kill('SIGKILL');
+    process.exit(2);
+  }, 240_000);
+  watchdog.unref();
+  main().then(
+    (code) => process.exit(code),
+    (error) => {
+      console.error(`bench failed: ${error instanceof Error ? error.stack : error}`);
+      if (server) {
+        const stderr = server.stderr().trim();
+        if (stderr) console.error(`proxy server stderr:\n${stderr}`);
+        server.child.kill('SIGKILL');
+      }
+      process.exit(1);
+    },
+  );
+}
