@@ -52,6 +52,24 @@ export class ToxicStub {
     return this.take(undefined);
   }
 
+  /**
+   * The next chunk, or undefined when the toxic must stop: it was interrupted, or the input ended (then the
+   * output is closed too). The loop most toxics need; those that treat EOF specially use next().
+   */
+  nextChunk(): StreamChunk | undefined | Promise<StreamChunk | undefined> {
+    const item = this.next();
+    return item instanceof Promise ? item.then((taken) => this.chunkOrStop(taken)) : this.chunkOrStop(item);
+  }
+
+  private chunkOrStop(item: NextItem): StreamChunk | undefined {
+    if (item === INTERRUPTED) return undefined;
+    if (item === null) {
+      this.close();
+      return undefined;
+    }
+    return item;
+  }
+
   /** Like next(), but gives TIMED_OUT if nothing arrives before `deadline` (Go's select with time.After). */
   nextUntil(deadline: number): TimedNextItem | Promise<TimedNextItem> {
     return this.take(deadline);
@@ -148,13 +166,9 @@ export class ToxicStub {
 /** The toxicity draw came out "not this connection": data passes unchanged, like Toxiproxy's noop. */
 export async function passThrough(stub: ToxicStub): Promise<void> {
   for (;;) {
-    let item = stub.next();
+    let item = stub.nextChunk();
     if (item instanceof Promise) item = await item;
-    if (item === INTERRUPTED) return;
-    if (item === null) {
-      stub.close();
-      return;
-    }
+    if (!item) return;
     stub.emit(item);
   }
 }

@@ -1,5 +1,4 @@
 import { now } from '../precise-timer.js';
-import { INTERRUPTED } from '../toxic-stub.js';
 import type { ToxicType } from './toxic-type.js';
 
 /** Go computes `rate*100` in int64; above this it overflows negative and the slice expression panics. */
@@ -27,13 +26,9 @@ export const bandwidth: ToxicType = {
     // At rate <= 0 Go emits empty 100 ms slices forever: the data stalls until the toxic is interrupted.
     const sliceBytes = Math.max(0, rate * 100);
     for (;;) {
-      let item = stub.next();
+      let item = stub.nextChunk();
       if (item instanceof Promise) item = await item;
-      if (item === INTERRUPTED) return;
-      if (item === null) {
-        stub.close();
-        return;
-      }
+      if (!item) return;
       const arrivedAt = item.arrivedAt;
       let data = item.data;
       // Go: len * time.Millisecond / rate, in whole nanoseconds.

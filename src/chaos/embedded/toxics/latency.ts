@@ -1,4 +1,3 @@
-import { INTERRUPTED } from '../toxic-stub.js';
 import type { ToxicType } from './toxic-type.js';
 
 /**
@@ -17,13 +16,9 @@ export const latency: ToxicType = {
   },
   async pipe(stub, { latency = 0, jitter = 0 }) {
     for (;;) {
-      let item = stub.next();
+      let item = stub.nextChunk();
       if (item instanceof Promise) item = await item;
-      if (item === INTERRUPTED) return;
-      if (item === null) {
-        stub.close();
-        return;
-      }
+      if (!item) return;
       // Go: latency + rand.Int63n(2*jitter) - jitter, i.e. U[-jitter, +jitter).
       const offset = jitter > 0 ? Math.floor(Math.random() * 2 * jitter) - jitter : 0;
       const releaseAt = item.arrivedAt + latency + offset;

@@ -1,4 +1,3 @@
-import { INTERRUPTED } from '../toxic-stub.js';
 import type { ToxicType } from './toxic-type.js';
 
 /** Bytes this connection already passed in this direction; kept on the stub so updates don't reset it. */
@@ -15,13 +14,9 @@ export const limitData: ToxicType = {
   async pipe(stub, { bytes = 0 }) {
     const state = stub.state instanceof LimitDataState ? stub.state : (stub.state = new LimitDataState());
     for (;;) {
-      let item = stub.next();
+      let item = stub.nextChunk();
       if (item instanceof Promise) item = await item;
-      if (item === INTERRUPTED) return;
-      if (item === null) {
-        stub.close();
-        return;
-      }
+      if (!item) return;
       const remaining = Math.max(0, bytes - state.transmitted);
       const data = item.data.length > remaining ? item.data.subarray(0, remaining) : item.data;
       if (data.length > 0) {

@@ -1,4 +1,3 @@
-import { INTERRUPTED } from '../toxic-stub.js';
 import type { Attributes, ToxicType } from './toxic-type.js';
 
 /**
@@ -12,13 +11,9 @@ export const slicer: ToxicType = {
   validate: validateSlicer,
   async pipe(stub, { average_size = 0, size_variation = 0, delay = 0 }) {
     for (;;) {
-      let item = stub.next();
+      let item = stub.nextChunk();
       if (item instanceof Promise) item = await item;
-      if (item === INTERRUPTED) return;
-      if (item === null) {
-        stub.close();
-        return;
-      }
+      if (!item) return;
       const { data, arrivedAt } = item;
       let from = 0;
       for (const to of sliceEnds(data.length, average_size, size_variation)) {
