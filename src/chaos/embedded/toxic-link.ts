@@ -8,8 +8,6 @@ import type { Direction, ToxicWrapper } from './toxic-wrapper.js';
 const DEST_HIGH_WATER = 1 << 20;
 /** Bytes a toxic may hold queued when its type does not say (Toxiproxy's channels hold about one chunk). */
 const DEFAULT_STAGE_BUFFER = 64 * 1024;
-/** The latency toxic buffers 1024 chunks in Toxiproxy, up to 32 KiB each. */
-const LATENCY_STAGE_BUFFER = 32 << 20;
 
 export interface LinkHooks {
   /** The link wrote its last byte and closed its destination. */
@@ -65,7 +63,9 @@ export class ToxicLink {
   }
 
   async addToxic(wrapper: ToxicWrapper): Promise<void> {
-    if (this.finished) return;
+    // A connection accepted after the collection took the toxic but before this change reached the links
+    // already started with it in its chain; adding it again would apply it twice.
+    if (this.finished || this.wrappers.some((w) => w.name === wrapper.name)) return;
     const previous = this.stubs.at(-1);
     // Toxiproxy interrupts the toxic before the new one so it can re-point its output without a race;
     // the restart also re-draws its toxicity.
@@ -158,8 +158,7 @@ export class ToxicLink {
 
   private stageBudget(): number {
     let total = 0;
-    for (const w of this.wrappers)
-      total += w.type.name === 'latency' ? LATENCY_STAGE_BUFFER : DEFAULT_STAGE_BUFFER;
+    for (const w of this.wrappers) total += w.type.bufferBytes ?? DEFAULT_STAGE_BUFFER;
     return total;
   }
 

@@ -8,6 +8,8 @@ export const latency: ToxicType = {
   name: 'latency',
   goStruct: 'LatencyToxic',
   attributes: { latency: 'int64', jitter: 'int64' },
+  // Toxiproxy buffers 1024 chunks (up to 32 KiB each) so data in flight does not stall the sender.
+  bufferBytes: 32 << 20,
   validate({ jitter = 0 }) {
     // Go draws rand.Int63n(2*jitter): from 2^62 the product overflows and Int63n panics, killing the server.
     if (jitter >= 2 ** 62)

@@ -21,6 +21,8 @@ export interface ToxicType {
   newState?(): unknown;
   /** Called when the toxic is removed from a live connection, after it was interrupted. */
   cleanup?(stub: ToxicStub): void;
+  /** Bytes one connection's stub may hold queued before the source is paused (Toxiproxy's BufferSize). */
+  readonly bufferBytes?: number;
   /** When true, connections accepted while this toxic exists close with RST (SO_LINGER 0). */
   readonly resetsConnections?: boolean;
   pipe(stub: ToxicStub, attributes: Attributes): Promise<void>;
