@@ -20,6 +20,8 @@ const exitCodeByErrorCode = {
   E_TOXIPROXY_UNREACHABLE: ExitCode.toolError,
   E_TOXIPROXY_API: ExitCode.toolError,
   E_TOXIPROXY_PROTOCOL: ExitCode.toolError,
+  E_NOT_DEPLOYED: ExitCode.toolError,
+  E_VERIFY_FAILED: ExitCode.expectationFailed,
   E_INTERNAL: ExitCode.toolError,
 } as const satisfies Record<string, ExitCode>;
 

@@ -15,6 +15,7 @@ export function buildTopology(
   return {
     file,
     toxiproxy: present(draft.toxiproxy, 'toxiproxy'),
+    protocol: draft.protocol ?? 'tcp',
     regions: draft.regions.map(buildRegion),
     links: draft.links.map((link) => buildLink(link, regionOf)),
   };

@@ -1,4 +1,5 @@
 import { isScalar, type Document } from 'yaml';
+import { LINK_PROTOCOL_NAMES } from '../chaos/link-check/protocols.js';
 import { childPath } from './problems.js';
 import { REGION_NAME_PATTERN, type ToxiproxyServer } from './topology.js';
 import { quote, type Field, type FieldReader, type MapEntry } from './yaml-fields.js';
@@ -27,11 +28,12 @@ export interface LinkDraft {
 
 export interface TopologyDraft {
   toxiproxy?: ToxiproxyServer;
+  protocol?: string;
   regions: RegionDraft[];
   links: LinkDraft[];
 }
 
-const TOP_KEYS = ['toxiproxy', 'regions', 'links'] as const;
+const TOP_KEYS = ['toxiproxy', 'protocol', 'regions', 'links'] as const;
 const REGION_KEYS = ['aliases', 'client'] as const;
 const ENDPOINT_KEYS = ['listen', 'upstream'] as const;
 const LINK_KEYS = ['from', 'to', 'listen', 'upstream'] as const;
@@ -46,6 +48,8 @@ export function readTopology(doc: Document, reader: FieldReader): TopologyDraft 
   const at = reader.offsetOf(root, 0);
   const toxiproxy = required(reader, entries, 'toxiproxy', at, '', TOXIPROXY_EXPECTED);
   if (toxiproxy) draft.toxiproxy = readToxiproxy(reader, toxiproxy);
+  const protocol = entries.get('protocol');
+  if (protocol) draft.protocol = readProtocol(reader, protocol);
   const regions = required(reader, entries, 'regions', at, '', 'a map of regions');
   if (regions) draft.regions = readRegions(reader, regions);
   const links = entries.get('links');
@@ -73,6 +77,15 @@ function readToxiproxy(reader: FieldReader, entry: MapEntry): ToxiproxyServer | 
   if (field.value === 'embedded') return { kind: 'embedded' };
   if (isHttpUrl(field.value)) return { kind: 'url', url: field.value };
   reader.report(field.offset, field.path, `expected ${TOXIPROXY_EXPECTED}, got ${quote(field.raw)}`);
+  return undefined;
+}
+
+function readProtocol(reader: FieldReader, entry: MapEntry): string | undefined {
+  const expected = `one of ${LINK_PROTOCOL_NAMES.join(', ')}`;
+  const field = reader.string(entry.value, entry.path, entry.keyOffset, expected);
+  if (field === undefined) return undefined;
+  if (LINK_PROTOCOL_NAMES.includes(field.value)) return field.value;
+  reader.report(field.offset, field.path, `expected ${expected}, got ${quote(field.raw)}`);
   return undefined;
 }
 

@@ -44,6 +44,8 @@ export interface Topology {
   /** Absolute path of the file this came from. */
   file: string;
   toxiproxy: ToxiproxyServer;
+  /** What the stores speak on client and link ports, so fault checks can ask for an answer (link-check). */
+  protocol: string;
   regions: readonly Region[];
   links: readonly Link[];
 }

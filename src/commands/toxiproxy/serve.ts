@@ -31,10 +31,10 @@ With --json, prints one JSON line per event on stdout: {"event":"listening","url
   async run(): Promise<void> {
     const { flags } = await this.parse(ToxiproxyServe);
     const shutdown = waitForShutdownSignal();
-    const { startEmbeddedToxiproxy } = await import('../../chaos/embedded/embedded-server.js');
+    const { startEmbeddedToxiproxyThread } = await import('../../chaos/embedded/threaded-server.js');
     let server;
     try {
-      server = await startEmbeddedToxiproxy({
+      server = await startEmbeddedToxiproxyThread({
         host: flags.host,
         port: flags.port,
         configFile: flags.config,
@@ -45,7 +45,12 @@ With --json, prints one JSON line per event on stdout: {"event":"listening","url
       shutdown.cancel();
       throw error;
     }
-    const proxyCount = server.proxies.list().length;
+    const proxyCount = server.initialProxies;
+    // Started in the background by geoctl (toxiproxy: embedded): report readiness over IPC, then let go.
+    if (process.send && process.env.GEOCTL_DAEMON === '1') {
+      process.send({ event: 'listening', url: server.url });
+      process.disconnect?.();
+    }
     if (this.jsonEnabled()) this.emitJsonLine({ event: 'listening', url: server.url, proxies: proxyCount });
     else {
       this.log(`Toxiproxy-compatible API listening on ${server.url}`);

@@ -18,6 +18,7 @@ describe('loadTopology: the example file', () => {
     const expected: Topology = {
       file: fixture,
       toxiproxy: { kind: 'embedded' },
+      protocol: 'tcp',
       regions: [
         {
           name: 'us-east',

@@ -14,6 +14,7 @@ function region(name: string, aliases: string[] = []): Region {
 const topology: Topology = {
   file: '/work/geoctl.yaml',
   toxiproxy: { kind: 'embedded' },
+  protocol: 'tcp',
   regions: [
     region('us-east', ['us']),
     region('eu-west', ['eu']),

@@ -4,6 +4,7 @@ import { clientProxyName, linkProxyName, proxiesFor, type Topology } from '../..
 const topology: Topology = {
   file: '/x/geoctl.yaml',
   toxiproxy: { kind: 'embedded' },
+  protocol: 'tcp',
   regions: [
     {
       name: 'us-east',
