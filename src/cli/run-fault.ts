@@ -64,7 +64,26 @@ export async function runFault(
     );
     for (const fault of expiredFaults) io.note(expiredWarning(fault, now));
     const plan = planFault(ctx.topology, request, { id: newFaultId(), now, durationMs: options.forMs });
-    const injected = await injectFault(driver, ctx.topology, plan, { verify: options.verify });
+    // The healer starts before the toxics go in, so a kill at any moment after injecting (even during the
+    // verification, which takes a second) still leaves something that removes them. In the foreground it
+    // is the backup, a dead man's switch: if this process is killed outright (SIGKILL, OOM, a closed
+    // laptop lid), it removes the fault shortly after its expiry. Normally we heal first and stop it.
+    const healer =
+      plan.expiresAt === undefined
+        ? undefined
+        : await spawnHealer(
+            ctx,
+            plan.id,
+            options.detach ? plan.expiresAt : plan.expiresAt + BACKUP_HEALER_GRACE_MS,
+            driver.url,
+          );
+    let injected: InjectResult;
+    try {
+      injected = await injectFault(driver, ctx.topology, plan, { verify: options.verify });
+    } catch (error) {
+      if (healer) killQuietly(healer.pid);
+      throw error;
+    }
     await ctx.journal.append({
       event: 'injected',
       id: plan.id,
@@ -83,23 +102,24 @@ export async function runFault(
     };
     if (signal) {
       result.interruptedBy = signal;
-      await healNow(signal);
+      try {
+        await healNow(signal);
+      } finally {
+        if (healer) killQuietly(healer.pid);
+      }
       return result;
     }
-    if (plan.expiresAt === undefined) return result;
+    if (plan.expiresAt === undefined || healer === undefined) return result;
     if (options.detach) {
-      result.healer = await spawnHealer(ctx, plan.id, plan.expiresAt, driver.url);
+      result.healer = healer;
       return result;
     }
-    // A dead man's switch: if this process is killed outright (SIGKILL, OOM, a closed laptop lid), the
-    // backup healer still removes the fault shortly after its expiry. Normally we heal first and stop it.
-    const backup = await spawnHealer(ctx, plan.id, plan.expiresAt + BACKUP_HEALER_GRACE_MS, driver.url);
     try {
       const outcome = await countdown(plan.summary, plan.expiresAt, shutdown.promise, io);
       if (outcome !== 'expired') result.interruptedBy = outcome;
       await healNow(outcome);
     } finally {
-      killQuietly(backup.pid);
+      killQuietly(healer.pid);
     }
     return result;
   } finally {

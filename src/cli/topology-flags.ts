@@ -5,6 +5,7 @@ import { parseDuration } from '../chaos/faults/duration.js';
 export const topologyFlags = {
   config: Flags.string({
     char: 'c',
+    aliases: ['topology'],
     description: 'topology file (default: geoctl.yaml or geoctl.yml in the current directory)',
     helpValue: 'geoctl.yaml',
   }),

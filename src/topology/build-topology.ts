@@ -16,6 +16,7 @@ export function buildTopology(
     file,
     toxiproxy: present(draft.toxiproxy, 'toxiproxy'),
     protocol: draft.protocol ?? 'tcp',
+    ...(draft.store ? { store: draft.store } : {}),
     regions: draft.regions.map(buildRegion),
     links: draft.links.map((link) => buildLink(link, regionOf)),
   };

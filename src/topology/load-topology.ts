@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { isAbsolute, relative } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import { GeoctlError } from '../errors.js';
+import { checkStoreOptions } from '../stores/open-store.js';
 import { buildTopology } from './build-topology.js';
 import { checkTopology } from './check-topology.js';
 import { findTopologyFile } from './find-topology-file.js';
@@ -37,7 +38,18 @@ export async function loadTopology(options: LoadTopologyOptions = {}): Promise<T
   const draft = readTopology(doc, reader);
   const regionOf = checkTopology(draft, reader);
   if (problems.size > 0) throw configError(file, problems);
-  return buildTopology(file, draft, regionOf);
+  const topology = buildTopology(file, draft, regionOf);
+  if (topology.store) {
+    for (const problem of checkStoreOptions(topology)) {
+      let message = problem.message;
+      for (const [value, raw] of topology.store.asWritten ?? [])
+        if (value !== '') message = message.replaceAll(value, raw);
+      const at = problem.atKey ? topology.store.offsets.get(`${problem.path}:key`) : undefined;
+      problems.add(at ?? nearestOffset(topology.store.offsets, problem.path), problem.path, message);
+    }
+    if (problems.size > 0) throw configError(file, problems);
+  }
+  return topology;
 }
 
 async function readSource(file: string): Promise<string> {
@@ -62,4 +74,13 @@ function configError(file: string, problems: ProblemList): GeoctlError {
     hint: `Fix the ${count} above in ${file}; every problem found is listed.`,
     details: { file, problems: list },
   });
+}
+
+/** The offset of `path`, or of its closest ancestor the file has (a missing key is reported at its map). */
+function nearestOffset(offsets: Map<string, number>, path: string): number {
+  for (let p = path; p !== ''; p = p.includes('.') ? p.slice(0, p.lastIndexOf('.')) : '') {
+    const offset = offsets.get(p);
+    if (offset !== undefined) return offset;
+  }
+  return 0;
 }

@@ -1,7 +1,9 @@
 import { isScalar, type Document } from 'yaml';
 import { LINK_PROTOCOL_NAMES } from '../chaos/link-check/protocols.js';
+import { storeAdapters } from '../stores/registry.js';
+import { didYouMean } from './did-you-mean.js';
 import { childPath } from './problems.js';
-import { REGION_NAME_PATTERN, type ToxiproxyServer } from './topology.js';
+import { REGION_NAME_PATTERN, type StoreSection, type ToxiproxyServer } from './topology.js';
 import { quote, type Field, type FieldReader, type MapEntry } from './yaml-fields.js';
 
 /**
@@ -29,11 +31,12 @@ export interface LinkDraft {
 export interface TopologyDraft {
   toxiproxy?: ToxiproxyServer;
   protocol?: string;
+  store?: StoreSection;
   regions: RegionDraft[];
   links: LinkDraft[];
 }
 
-const TOP_KEYS = ['toxiproxy', 'protocol', 'regions', 'links'] as const;
+const TOP_KEYS = ['toxiproxy', 'protocol', 'store', 'regions', 'links'] as const;
 const REGION_KEYS = ['aliases', 'client'] as const;
 const ENDPOINT_KEYS = ['listen', 'upstream'] as const;
 const LINK_KEYS = ['from', 'to', 'listen', 'upstream'] as const;
@@ -50,6 +53,8 @@ export function readTopology(doc: Document, reader: FieldReader): TopologyDraft 
   if (toxiproxy) draft.toxiproxy = readToxiproxy(reader, toxiproxy);
   const protocol = entries.get('protocol');
   if (protocol) draft.protocol = readProtocol(reader, protocol);
+  const store = entries.get('store');
+  if (store) draft.store = readStore(reader, store);
   const regions = required(reader, entries, 'regions', at, '', 'a map of regions');
   if (regions) draft.regions = readRegions(reader, regions);
   const links = entries.get('links');
@@ -78,6 +83,38 @@ function readToxiproxy(reader: FieldReader, entry: MapEntry): ToxiproxyServer | 
   if (isHttpUrl(field.value)) return { kind: 'url', url: field.value };
   reader.report(field.offset, field.path, `expected ${TOXIPROXY_EXPECTED}, got ${quote(field.raw)}`);
   return undefined;
+}
+
+/**
+ * `store:` is read as plain data; its adapter checks the options (store/registry.ts) and its problems
+ * are placed at the line of the option they concern. Adapters are checked later against the built
+ * topology (they may need the regions), see checkStoreOptions in build-topology.ts.
+ */
+function readStore(reader: FieldReader, entry: MapEntry): StoreSection | undefined {
+  const expected = `a map with type (${[...storeAdapters.keys()].join(', ')}) and its options`;
+  const map = reader.map(entry.value, entry.path, entry.keyOffset, expected);
+  if (map === undefined) return undefined;
+  const offsets = new Map<string, number>();
+  const options = reader.plain(map, 'store', entry.keyOffset, offsets) as Record<string, unknown>;
+  const type = options.type;
+  const names = [...storeAdapters.keys()];
+  if (typeof type !== 'string') {
+    reader.report(
+      offsets.get('store.type') ?? entry.keyOffset,
+      'store.type',
+      `missing; expected one of ${names.join(', ')}`,
+    );
+    return undefined;
+  }
+  if (!storeAdapters.has(type)) {
+    reader.report(
+      offsets.get('store.type')!,
+      'store.type',
+      `unknown store type${didYouMean(type, names)}; expected one of ${names.join(', ')}`,
+    );
+    return undefined;
+  }
+  return { type, options, offsets, asWritten: reader.substituted };
 }
 
 function readProtocol(reader: FieldReader, entry: MapEntry): string | undefined {

@@ -16,6 +16,16 @@ export const REGION_NAME_PATTERN = /^[a-z0-9][a-z0-9_-]*$/;
 
 export type ToxiproxyServer = { kind: 'embedded' } | { kind: 'url'; url: string };
 
+/** The `store:` section: which adapter, and its options as plain data (checked by the adapter). */
+export interface StoreSection {
+  type: string;
+  options: Record<string, unknown>;
+  /** File offset of each option's dotted path (`store.read.path`), for problems found later. */
+  offsets: Map<string, number>;
+  /** Values that came from `${VAR}` → the text as written; messages show the latter (secrets stay out). */
+  asWritten?: Map<string, string>;
+}
+
 export interface ClientEndpoint {
   /** Where probes connect: the Toxiproxy listen address. */
   listen: string;
@@ -46,6 +56,7 @@ export interface Topology {
   toxiproxy: ToxiproxyServer;
   /** What the stores speak on client and link ports, so fault checks can ask for an answer (link-check). */
   protocol: string;
+  store?: StoreSection | undefined;
   regions: readonly Region[];
   links: readonly Link[];
 }

@@ -26,6 +26,9 @@ export interface MapEntry {
  * undefined, so callers carry on and every problem in the file is reported in one run.
  */
 export class FieldReader {
+  /** Substituted value → the text as written, so problems found later never show a secret. */
+  readonly substituted = new Map<string, string>();
+
   constructor(
     private readonly doc: Document,
     private readonly problems: ProblemList,
@@ -113,6 +116,32 @@ export class FieldReader {
       return undefined;
     }
     return field;
+  }
+
+  /**
+   * A subtree as plain data (maps, lists, strings with `${VAR}` substituted, numbers, booleans), with the
+   * file offset of every dotted path in it, for options that a plug-in (a store adapter) checks itself.
+   */
+  plain(node: unknown, path: string, fallback: number, offsets: Map<string, number>): unknown {
+    const target = this.deref(node);
+    const offset = this.offsetOf(node, fallback);
+    offsets.set(path, offset);
+    if (isMap(target)) {
+      const out: Record<string, unknown> = {};
+      for (const entry of this.entries(target, path)) {
+        offsets.set(`${entry.path}:key`, entry.keyOffset);
+        out[entry.key] = this.plain(entry.value, entry.path, entry.keyOffset, offsets);
+      }
+      return out;
+    }
+    if (isSeq(target))
+      return target.items.map((item, i) => this.plain(item, `${path}.${i}`, offset, offsets));
+    if (isScalar(target) && typeof target.value === 'string') {
+      const field = this.string(node, path, fallback, 'a string');
+      if (field && field.value !== field.raw) this.substituted.set(field.value, field.raw);
+      return field?.value;
+    }
+    return isScalar(target) ? target.value : undefined;
   }
 
   private reportUnknownKey(entry: MapEntry, allowed: readonly string[]): void {

@@ -149,7 +149,7 @@ export function summarise(request: FaultRequest): string {
     case 'latency':
       return `latency ${pair(request)} +${formatDuration(request.latencyMs)}${
         request.jitterMs > 0 ? ` ±${formatDuration(request.jitterMs)}` : ''
-      } each way`;
+      }${request.oneway ? '' : ' each way'}`;
     case 'bandwidth':
       return `bandwidth ${pair(request)} ${request.kbPerSecond}KB/s`;
   }

@@ -70,8 +70,8 @@ describe('topology problems: keys', () => {
 
   it('names unknown top-level keys, suggesting a near miss', async () => {
     expect(await problemLines(dirs, validWith({ 1: 'toxiproxy: embedded\nlink: []\nfoo: 1' }))).toEqual([
-      'geoctl.yaml:2:1 link: unknown key (did you mean "links"?); expected one of "toxiproxy", "protocol", "regions", "links"',
-      'geoctl.yaml:3:1 foo: unknown key; expected one of "toxiproxy", "protocol", "regions", "links"',
+      'geoctl.yaml:2:1 link: unknown key (did you mean "links"?); expected one of "toxiproxy", "protocol", "store", "regions", "links"',
+      'geoctl.yaml:3:1 foo: unknown key; expected one of "toxiproxy", "protocol", "store", "regions", "links"',
     ]);
   });
 

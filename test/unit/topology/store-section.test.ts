@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { loadTopology } from '../../../src/topology/load-topology.js';
+import { problemLines, useTempDirs, VALID_LINES, yaml } from './topology-files.js';
+
+const withStore = (...store: string[]) => yaml(VALID_LINES[0]!, ...store, ...VALID_LINES.slice(1));
+
+describe('topology: the store section', () => {
+  const dirs = useTempDirs();
+
+  it('loads a store section as the adapter reads it, with ${VAR} substituted', async () => {
+    const cwd = await dirs.dir({
+      'geoctl.yaml': withStore(
+        'store:',
+        '  type: http',
+        '  headers: { Authorization: "Bearer ${TOKEN}" }',
+        '  value: /data/value',
+        '  read: { path: "/kv/{key}" }',
+        '  write: { path: "/kv/{key}" }',
+      ),
+    });
+    const topology = await loadTopology({ cwd, env: { TOKEN: 's3cret' } });
+    expect(topology.store?.type).toBe('http');
+    expect(topology.store?.options).toMatchObject({
+      headers: { Authorization: 'Bearer s3cret' },
+      value: '/data/value',
+    });
+  });
+
+  it('names an unknown store type with a suggestion, at its line and column', async () => {
+    expect(await problemLines(dirs, withStore('store:', '  type: fixtur'))).toEqual([
+      'geoctl.yaml:3:9 store.type: unknown store type (did you mean "fixture"?); expected one of fixture, http, module',
+    ]);
+  });
+
+  it("reports every problem the adapter finds in its options, at each option's line", async () => {
+    const lines = await problemLines(
+      dirs,
+      withStore(
+        'store:',
+        '  type: http',
+        '  value: data.value',
+        '  timeout: soon',
+        '  colour: blue',
+        '  read: { path: "kv/{key}" }',
+        '  write: { path: /kv }',
+      ),
+    );
+    expect(lines).toEqual([
+      'geoctl.yaml:4:10 store.value: expected a JSON pointer such as /value or /0/Value, got "data.value"',
+      'geoctl.yaml:5:12 store.timeout: expected a duration such as 2s or 500ms, got "soon"',
+      'geoctl.yaml:6:3 store.colour: unknown key; expected one of "type", "scheme", "read", "write", "value", "version", "siblings", "writeVersion", "decode", "absent", "indeterminate", "headers", "timeout", "connections"',
+      'geoctl.yaml:7:17 store.read.path: expected a path starting with /, got "kv/{key}"',
+    ]);
+  });
+
+  it('never echoes a substituted secret in a problem', async () => {
+    const lines = await problemLines(dirs, withStore('store:', '  type: fixture', '  timeout: ${SECRET}'), {
+      SECRET: 'hunter2',
+    });
+    expect(lines.join('\n')).not.toContain('hunter2');
+  });
+});
