@@ -2,10 +2,21 @@ import { Flags } from '@oclif/core';
 import { deploy, type DeployResult } from '../chaos/services/deploy.js';
 import { GeoctlCommand } from '../cli/base-command.js';
 import { table } from '../cli/presenters/table.js';
-import { openTopology } from '../cli/topology-context.js';
+import { expiredWarning } from '../cli/run-fault.js';
+import { faultViews } from '../chaos/services/status.js';
+import { openTopology, type TopologyContext } from '../cli/topology-context.js';
 import { topologyFlags } from '../cli/topology-flags.js';
 
 export default class Deploy extends GeoctlCommand {
+  /** Faults past their expiry that are still on the server: said on every command that looks. */
+  private async warnExpired(ctx: TopologyContext): Promise<void> {
+    const now = Date.now();
+    const proxies = await ctx.driver().listProxies();
+    const summaries = await ctx.journal.summaries();
+    for (const fault of faultViews(proxies, summaries, now).filter((f) => f.expired))
+      this.note(expiredWarning(fault, now));
+  }
+
   static override summary = 'Create or fix the Toxiproxy proxies the topology describes.';
   static override description = `One proxy per region's client endpoint (geoctl.client.<region>) and one per replication link (geoctl.link.<from>.<to>). Missing proxies are created, those whose listen or upstream differ are updated, the rest left alone; each is reported as created, updated or unchanged. Safe to re-run, e.g. after the Toxiproxy server restarted.
 
@@ -45,6 +56,7 @@ With \`toxiproxy: embedded\`, deploy starts geoctl's own server in the backgroun
     }
     const result = { ...(await deploy(ctx.driver(), ctx.topology, flags['dry-run'])), server };
     if (!this.jsonEnabled()) this.log(await render(result));
+    await this.warnExpired(ctx);
     return result;
   }
 }

@@ -1,0 +1,41 @@
+import type { Clock } from './clock.js';
+
+/**
+ * Starts `operation` `rate` times a second (open loop: the schedule does not slip when operations are
+ * slow) with at most `concurrency` in flight; when all slots are busy the next start waits for one, and
+ * `late` counts how often that happened. Stops starting new operations when `signal` aborts, then waits
+ * for those in flight.
+ */
+export async function pace(
+  options: { rate: number; concurrency: number; clock: Clock; signal: AbortSignal },
+  operation: (index: number) => Promise<void>,
+): Promise<{ started: number; late: number; elapsedMs: number }> {
+  const { rate, concurrency, clock, signal } = options;
+  const inFlight = new Set<Promise<void>>();
+  const start = clock.now();
+  let late = 0;
+  let index = 0;
+  while (!signal.aborted) {
+    const due = start + (index * 1000) / rate;
+    const wait = due - clock.now();
+    if (wait > 0) await clock.sleep(wait, signal);
+    if (signal.aborted) break;
+    if (inFlight.size >= concurrency) {
+      late += 1;
+      await Promise.race([...inFlight, abortPromise(signal)]);
+      if (signal.aborted) break;
+    }
+    const running: Promise<void> = operation(index).finally(() => inFlight.delete(running));
+    inFlight.add(running);
+    index += 1;
+  }
+  await Promise.allSettled([...inFlight]);
+  return { started: index, late, elapsedMs: clock.now() - start };
+}
+
+function abortPromise(signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) resolve();
+    else signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+}
