@@ -1,3 +1,4 @@
+import { parseDuration } from '../chaos/faults/duration.js';
 import { ExitCode } from '../errors.js';
 import type { FaultRequest } from '../chaos/faults/fault.js';
 import { GeoctlCommand } from './base-command.js';
@@ -14,15 +15,16 @@ const SIGNAL_EXIT: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGT
 /** partition, isolate, latency and bandwidth: build a request from the arguments, then this. */
 export abstract class FaultCommand extends GeoctlCommand {
   protected async inject(
-    flags: { config?: string; 'toxiproxy-url'?: string; for?: number; detach?: boolean; verify: boolean },
+    flags: { config?: string; 'toxiproxy-url'?: string; for?: string; detach?: boolean; verify: boolean },
     buildRequest: (ctx: TopologyContext) => FaultRequest,
   ): Promise<FaultCommandResult> {
+    const forMs = flags.for === undefined ? undefined : parseDuration(flags.for, '--for');
     const ctx = await openTopology(flags);
     const request = buildRequest(ctx);
     const result = await runFault(
       ctx,
       request,
-      { forMs: flags.for, detach: flags.detach === true, verify: flags.verify },
+      { forMs, detach: flags.detach === true, verify: flags.verify },
       { note: (m) => this.note(m), interactive: !this.jsonEnabled() && process.stderr.isTTY === true },
     );
     const verdict = overallVerdict(result.verification);

@@ -59,11 +59,12 @@ export async function runFault(
   void shutdown.promise.then((s) => (signal = s));
   try {
     const now = Date.now();
+    // Planning first: a request that cannot work is a usage error whether or not Toxiproxy answers.
+    const plan = planFault(ctx.topology, request, { id: newFaultId(), now, durationMs: options.forMs });
     const expiredFaults = faultViews(await driver.listProxies(), await ctx.journal.summaries(), now).filter(
       (f) => f.expired,
     );
     for (const fault of expiredFaults) io.note(expiredWarning(fault, now));
-    const plan = planFault(ctx.topology, request, { id: newFaultId(), now, durationMs: options.forMs });
     // The healer starts before the toxics go in, so a kill at any moment after injecting (even during the
     // verification, which takes a second) still leaves something that removes them. In the foreground it
     // is the backup, a dead man's switch: if this process is killed outright (SIGKILL, OOM, a closed

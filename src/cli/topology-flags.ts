@@ -1,5 +1,4 @@
 import { Flags } from '@oclif/core';
-import { parseDuration } from '../chaos/faults/duration.js';
 
 /** Flags every command that works from a topology file shares. */
 export const topologyFlags = {
@@ -15,18 +14,13 @@ export const topologyFlags = {
   }),
 };
 
-const durationFlag = (description: string) =>
-  Flags.custom<number>({
-    description,
-    helpValue: '30s',
-    parse: async (input, _context, options) => parseDuration(input, `--${options.name}`),
-  })();
-
 /** Flags of the fault commands (partition, isolate, latency, bandwidth). */
 export const faultFlags = {
-  for: durationFlag(
-    'remove the fault after this long (stays in the foreground with a countdown; Ctrl-C heals)',
-  ),
+  // Parsed by the command (parseDuration), so a bad value gets geoctl's own one-paragraph error.
+  for: Flags.string({
+    description: 'remove the fault after this long (stays in the foreground with a countdown; Ctrl-C heals)',
+    helpValue: '30s',
+  }),
   detach: Flags.boolean({
     description: 'with --for: return at once and leave the timer to a background healer',
     // No default: oclif treats a defaulted flag as given, and dependsOn would then always demand --for.

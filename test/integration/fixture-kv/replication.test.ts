@@ -59,10 +59,19 @@ async function put(topology: Topology, region: string, key: string, value: strin
   return fetch(`http://${listen}/kv/${encodeURIComponent(key)}`, { method: 'PUT', body: value });
 }
 
-async function get(topology: Topology, region: string, key: string): Promise<{ status: number; body: any }> {
+interface KvBody {
+  value?: string;
+  siblings: Array<{ value: string }>;
+}
+
+async function get(
+  topology: Topology,
+  region: string,
+  key: string,
+): Promise<{ status: number; body: KvBody }> {
   const listen = topology.regions.find((r) => r.name === region)!.client.listen;
   const res = await fetch(`http://${listen}/kv/${encodeURIComponent(key)}`);
-  return { status: res.status, body: await res.json() };
+  return { status: res.status, body: (await res.json()) as KvBody };
 }
 
 async function fault(topology: Topology, request: FaultRequest): Promise<void> {
