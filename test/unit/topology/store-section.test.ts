@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { storeAdapters } from '../../../src/stores/registry.js';
 import { loadTopology } from '../../../src/topology/load-topology.js';
 import { problemLines, useTempDirs, VALID_LINES, yaml } from './topology-files.js';
 
@@ -28,7 +29,7 @@ describe('topology: the store section', () => {
 
   it('names an unknown store type with a suggestion, at its line and column', async () => {
     expect(await problemLines(dirs, withStore('store:', '  type: fixtur'))).toEqual([
-      'geoctl.yaml:3:9 store.type: unknown store type (did you mean "fixture"?); expected one of fixture, http, module',
+      'geoctl.yaml:3:9 store.type: unknown store type (did you mean "fixture"?); expected one of fixture, http, module, redis, postgres',
     ]);
   });
 
@@ -51,6 +52,35 @@ describe('topology: the store section', () => {
       'geoctl.yaml:6:3 store.colour: unknown key; expected one of "type", "scheme", "read", "write", "value", "version", "siblings", "writeVersion", "decode", "absent", "indeterminate", "headers", "timeout", "connections"',
       'geoctl.yaml:7:17 store.read.path: expected a path starting with /, got "kv/{key}"',
     ]);
+  });
+
+  it('redis and postgres sections: secrets substituted, writer by alias, problems at their lines', async () => {
+    const cwd = await dirs.dir({
+      'geoctl.yaml': withStore('store:', '  type: redis', '  password: ${REDIS_PASSWORD}', '  writer: eu'),
+    });
+    const topology = await loadTopology({ cwd, env: { REDIS_PASSWORD: 'r3dis-pw' } });
+    expect(topology.store?.options).toMatchObject({ type: 'redis', password: 'r3dis-pw', writer: 'eu' });
+
+    const lines = await problemLines(
+      dirs,
+      withStore(
+        'store:',
+        '  type: postgres',
+        '  password: ${PGPASSWORD}',
+        '  table: kv-table',
+        '  timeout: 2',
+        '  writer: mars',
+        '  colour: blue',
+      ),
+      { PGPASSWORD: 'pg-pw-1234' },
+    );
+    expect(lines).toEqual([
+      'geoctl.yaml:5:10 store.table: expected a table name or schema.name of letters, digits and _ (e.g. geoctl_kv), got "kv-table"',
+      'geoctl.yaml:6:12 store.timeout: expected a duration such as 2s or 500ms, got 2',
+      'geoctl.yaml:7:11 store.writer: unknown region "mars"; known regions: us-east (aliases: us), eu-west (aliases: eu)',
+      'geoctl.yaml:8:3 store.colour: unknown key; expected one of "type", "database", "user", "password", "table", "writer", "timeout", "connections"',
+    ]);
+    expect(lines.join('\n')).not.toContain('pg-pw-1234');
   });
 
   it('never echoes a substituted secret in a problem', async () => {
