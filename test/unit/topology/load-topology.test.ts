@@ -18,7 +18,8 @@ describe('loadTopology: the example file', () => {
     const expected: Topology = {
       file: fixture,
       toxiproxy: { kind: 'embedded' },
-      protocol: 'tcp',
+      protocol: 'http',
+      store: { type: 'fixture', options: { type: 'fixture' }, offsets: expect.any(Map), asWritten: expect.any(Map) },
       regions: [
         {
           name: 'us-east',
