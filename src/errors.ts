@@ -21,7 +21,9 @@ const exitCodeByErrorCode = {
   E_TOXIPROXY_API: ExitCode.toolError,
   E_TOXIPROXY_PROTOCOL: ExitCode.toolError,
   E_NOT_DEPLOYED: ExitCode.toolError,
+  E_STORE_UNREACHABLE: ExitCode.toolError,
   E_VERIFY_FAILED: ExitCode.expectationFailed,
+  E_METRICS_PUSH: ExitCode.toolError,
   E_INTERNAL: ExitCode.toolError,
 } as const satisfies Record<string, ExitCode>;
 

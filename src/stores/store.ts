@@ -11,6 +11,11 @@ export type Outcome<T> =
 export interface WriteAck {
   /** The store's version for the write, where it has one (an HLC, an LSN, a revision). */
   version?: string | undefined;
+  /**
+   * Where the write went, for stores that route every write to one primary: that region's name, or the
+   * primary's own host:port when no region's client endpoint leads to it (reached outside the proxies).
+   */
+  via?: string | undefined;
 }
 
 export type ReadValue =
@@ -29,6 +34,11 @@ export interface Store {
   write(region: string, key: string, value: string, options?: OperationOptions): Promise<Outcome<WriteAck>>;
   read(region: string, key: string, options?: OperationOptions): Promise<Outcome<ReadValue>>;
   close(): Promise<void>;
+  /**
+   * Stores with one writable region: which one it is now (probes write there by default). Undefined when
+   * every region takes writes or the store cannot tell.
+   */
+  primaryRegion?(): Promise<string | undefined>;
 }
 
 export const ok = <T>(value: T): Outcome<T> => ({ status: 'ok', value });

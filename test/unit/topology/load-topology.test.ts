@@ -19,7 +19,12 @@ describe('loadTopology: the example file', () => {
       file: fixture,
       toxiproxy: { kind: 'embedded' },
       protocol: 'http',
-      store: { type: 'fixture', options: { type: 'fixture' }, offsets: expect.any(Map), asWritten: expect.any(Map) },
+      store: {
+        type: 'fixture',
+        options: { type: 'fixture' },
+        offsets: expect.any(Map),
+        asWritten: expect.any(Map),
+      },
       regions: [
         {
           name: 'us-east',

@@ -29,7 +29,7 @@ describe('topology: the store section', () => {
 
   it('names an unknown store type with a suggestion, at its line and column', async () => {
     expect(await problemLines(dirs, withStore('store:', '  type: fixtur'))).toEqual([
-      'geoctl.yaml:3:9 store.type: unknown store type (did you mean "fixture"?); expected one of fixture, http, module, redis, postgres',
+      `geoctl.yaml:3:9 store.type: unknown store type (did you mean "fixture"?); expected one of ${[...storeAdapters.keys()].join(', ')}`,
     ]);
   });
 
