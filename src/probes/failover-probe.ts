@@ -113,7 +113,7 @@ export async function runFailoverProbe(
 
   // Read back where the stream last succeeded: that region took the writes after the failover.
   const checkedIn = acks.at(-1)?.region;
-  await new Promise<void>((resolve) => setTimeout(resolve, options.settleMs));
+  await ctx.clock.sleep(options.settleMs);
   const lost: Ack[] = [];
   let unreadable = 0;
   let indeterminateApplied = 0;

@@ -86,6 +86,7 @@ export async function runLagProbe(
       const t0 = ctx.clock.now();
       const read = await ctx.store.read(reader, keyOf(writer), { timeoutMs: options.operationTimeoutMs });
       const t1 = ctx.clock.now();
+      ctx.count?.(reader, 'read', read.status);
       const middle = (t0 + t1) / 2;
       const beat = read.status === 'ok' && read.value.kind === 'value' ? parse(read.value.value) : undefined;
       if (read.status !== 'ok') state.readErrors += 1;
@@ -96,6 +97,16 @@ export async function runLagProbe(
         state.resolution.record(middle - lower);
         state.seen += 1;
         newest = beat;
+        ctx.observe({
+          probe: 'lag',
+          type: 'heartbeat',
+          at: t1,
+          writer,
+          reader,
+          seq: beat.seq,
+          delayMs: Math.max(0, (lower + middle) / 2 - beat.ts),
+          resolutionMs: middle - lower,
+        });
       }
       lastMissAt = middle;
       if (newest) {
@@ -103,6 +114,7 @@ export async function runLagProbe(
         state.age.record(age);
         state.current = age;
         onAge?.(writer, reader, age);
+        ctx.sample?.('heartbeat-age', { writer, reader }, age);
       }
       const wait = t0 + options.pollMs - ctx.clock.now();
       if (wait > 0) await ctx.clock.sleep(wait, ctx.signal);

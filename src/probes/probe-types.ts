@@ -11,6 +11,10 @@ export interface ProbeContext {
   observe(observation: Observation): void;
   /** Distinguishes this run's keys from any other's. */
   runId: string;
+  /** Counts an operation (for metrics) without recording it as an observation. */
+  count?(region: string, operation: 'read' | 'write', outcome: 'ok' | 'fail' | 'indeterminate'): void;
+  /** A gauge sample (for metrics and live progress) that is not worth a line in --out. */
+  sample?(name: string, labels: Record<string, string>, value: number): void;
 }
 
 export interface Observation {

@@ -214,6 +214,7 @@ async function pollUntilVisible(
     const start = ctx.clock.now();
     const read = await ctx.store.read(region, key, { timeoutMs: options.operationTimeoutMs });
     const end = ctx.clock.now();
+    ctx.count?.(region, 'read', read.status);
     const middle = (start + end) / 2;
     if (read.status === 'ok' && contains(read.value, value))
       return { visible: true, lower, upper: Math.max(lower, middle), staleReads, readErrors };
