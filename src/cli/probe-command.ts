@@ -74,6 +74,8 @@ export abstract class ProbeCommand extends GeoctlCommand {
       present: (result: SessionResult<S>, setup: ProbeSetup) => Promise<string>;
       progress?: (o: Observation) => string | undefined;
       finalMetrics?: (summary: S, metrics: ProbeMetrics) => void;
+      /** Every region writes unless --writer says otherwise (conflict, divergence need several writers). */
+      allWritersByDefault?: boolean;
     },
   ): Promise<SessionResult<S> & { probe: string }> {
     const durationMs =
@@ -91,7 +93,9 @@ export abstract class ProbeCommand extends GeoctlCommand {
     try {
       const writers = flags.writer
         ? resolveRegionGroup(topology, flags.writer).map((r) => r.name)
-        : await defaultWriters(store, topology, readers);
+        : options.allWritersByDefault
+          ? topology.regions.map((r) => r.name)
+          : await defaultWriters(store, topology, readers);
       const setup: ProbeSetup = { topology, store, readers, writers, timeoutMs };
       const interactive = !this.jsonEnabled() && process.stderr.isTTY === true;
       let line: string | undefined;

@@ -3,6 +3,8 @@ import type { FailoverSummary } from '../../probes/failover-probe.js';
 import type { LagSummary } from '../../probes/lag-probe.js';
 import type { SessionResult } from '../../probes/probe-session.js';
 import type { RawSummary } from '../../probes/raw-probe.js';
+import type { ConflictSummary } from '../../probes/conflict-probe.js';
+import type { DivergenceSummary } from '../../probes/divergence-probe.js';
 import { table } from './table.js';
 
 const ms = (v: number | undefined): string =>
@@ -125,4 +127,41 @@ function summariseSeqs(seqs: number[]): string {
     i = j + 1;
   }
   return ranges.length > 8 ? `${ranges.slice(0, 8).join(', ')}, …` : ranges.join(', ');
+}
+
+export async function renderDivergence(result: SessionResult<DivergenceSummary>): Promise<string> {
+  const s = result.summary;
+  const lines = [
+    `Divergent keys over ${s.checks} checks: p50 ${s.divergent.p50 ?? '-'}, p90 ${s.divergent.p90 ?? '-'}, max ${s.divergent.max ?? '-'}; writes ${s.writes.ok} ok, ${s.writes.fail} failed, ${s.writes.indeterminate} indeterminate; ${s.unreadable} key checks unreadable.`,
+  ];
+  if (s.episodes.length === 0)
+    lines.push(
+      'No geoctl fault ended during the run (or its Toxiproxy was not reachable): no convergence time.',
+    );
+  else {
+    const rows = s.episodes.map((e) => [
+      new Date(e.faultEndedAt).toISOString(),
+      String(e.peakDivergent),
+      e.convergedAfterMs === undefined ? 'not converged' : `${ms(e.convergedAfterMs)} ms`,
+      `±${ms(e.resolutionMs)} ms`,
+    ]);
+    lines.push(await table(['fault ended', 'peak divergent', 'converged after', 'resolution'], rows));
+  }
+  lines.push(footer(result));
+  return lines.join('\n');
+}
+
+export async function renderConflict(result: SessionResult<ConflictSummary>): Promise<string> {
+  const s = result.summary;
+  const rows = Object.keys(s.wins).map((region) => [
+    region,
+    String(s.wins[region] ?? 0),
+    String(s.lostUpdates[region] ?? 0),
+  ]);
+  return [
+    `Conflict rounds: ${s.rounds}: ${s.byResolution.winner} with one winner, ${s.byResolution.siblings} kept as siblings, ${s.byResolution.unconverged} never converged, ${s.byResolution['no-conflict']} without a conflict (fewer than two writes acknowledged).`,
+    await table(['region', 'writes that won', 'lost updates'], rows),
+    `Convergence after the last ack: p50 ${ms(s.convergence.p50)} ms, max ${ms(s.convergence.max)} ms.`,
+    footer(result),
+  ].join('\n');
 }
