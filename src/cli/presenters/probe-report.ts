@@ -101,7 +101,7 @@ export async function renderFailover(result: SessionResult<FailoverSummary>): Pr
   if (s.failover) {
     const f = s.failover;
     lines.push(
-      `Failover: ${f.seconds.toFixed(3)} s without an acknowledged write (±${ms(f.resolutionMs)} ms), from write #${f.lastBefore.seq} in ${f.lastBefore.region} to write #${f.firstAfter.seq} in ${f.firstAfter.region}${f.switchedRegion ? '' : ' (same region: no failover, just an interruption)'}.`,
+      `Failover: ${f.seconds.toFixed(3)} s without an acknowledged write (±${ms(f.resolutionMs)} ms), from write #${f.lastBefore.seq} in ${f.lastBefore.landedIn} to write #${f.firstAfter.seq} in ${f.firstAfter.landedIn}${f.switchedRegion ? '' : ' (same region: no failover, just an interruption)'}.`,
     );
   } else lines.push('Failover: not enough acknowledged writes to tell.');
   const r = s.rpo;
