@@ -1,5 +1,9 @@
 import { Flags } from '@oclif/core';
 import { parseDuration } from '../chaos/faults/duration.js';
+import { activeFaults as faultsOn } from '../chaos/services/geoctl-toxics.js';
+import { resolveTarget } from '../chaos/services/toxiproxy-target.js';
+import { ToxiproxyDriver } from '../chaos/toxiproxy-driver.js';
+import { stateDir } from '../state/state-dir.js';
 import { runProbeSession, type SessionResult } from '../probes/probe-session.js';
 import type { Observation, ProbeContext } from '../probes/probe-types.js';
 import type { ProbeMetrics } from '../metrics/probe-metrics.js';
@@ -113,6 +117,7 @@ export abstract class ProbeCommand extends GeoctlCommand {
           metricsPort: flags['metrics-port'],
           pushgateway: flags.pushgateway,
           labels: { probe: kind },
+          activeFaults: await faultCounter(topology),
           // On stderr even with --json: stdout carries only the summary document.
           onMetricsListening: (url) => process.stderr.write(`Prometheus metrics at ${url}\n`),
           onObservation: (o) => {
@@ -140,4 +145,12 @@ async function defaultWriters(store: Store, topology: Topology, readers: string[
   if (primary) return [primary];
   const others = topology.regions.map((r) => r.name).filter((r) => !readers.includes(r));
   return others.length > 0 ? others : topology.regions.map((r) => r.name);
+}
+
+/** Counts geoctl faults on the topology's Toxiproxy, if one is reachable (the embedded one may not run). */
+async function faultCounter(topology: Topology): Promise<(() => Promise<number | undefined>) | undefined> {
+  const target = await resolveTarget(topology, { stateDir: stateDir() }).catch(() => undefined);
+  if (!target?.url) return undefined;
+  const driver = new ToxiproxyDriver(target.url, { timeoutMs: 1_000 });
+  return async () => faultsOn(await driver.listProxies()).length;
 }

@@ -8,6 +8,8 @@ import type { Store } from '../stores/store.js';
 import { systemClock, type Clock } from './clock.js';
 import type { Observation, ProbeContext } from './probe-types.js';
 
+const FAULT_POLL_MS = 2_000;
+
 export interface SessionOptions {
   store: Store;
   /** Stop after this long; undefined runs until `signal` aborts. */
@@ -23,6 +25,8 @@ export interface SessionOptions {
   /** Live progress: every observation and sample, for a presenter. */
   onObservation?: (o: Observation) => void;
   onSample?: (name: string, labels: Record<string, string>, value: number) => void;
+  /** How many geoctl faults are active (from the topology's Toxiproxy), for the geoctl_active_faults gauge. */
+  activeFaults?: (() => Promise<number | undefined>) | undefined;
   /** Called once the metrics endpoint listens (so its address can be shown before the run ends). */
   onMetricsListening?: (url: string) => void;
 }
@@ -60,6 +64,12 @@ export async function runProbeSession<S>(
   options.signal.addEventListener('abort', onAbort, { once: true });
   const timer = options.durationMs === undefined ? undefined : setTimeout(onAbort, options.durationMs);
   const started = clock.now();
+  const watchFaults = async (): Promise<void> => {
+    const active = await options.activeFaults?.().catch(() => undefined);
+    if (active !== undefined) metrics.activeFaults.set(active);
+  };
+  const faultWatch = options.activeFaults ? setInterval(() => void watchFaults(), FAULT_POLL_MS) : undefined;
+  void watchFaults();
   try {
     const summary = await engine({
       store: options.store,
@@ -95,6 +105,7 @@ export async function runProbeSession<S>(
     };
   } finally {
     clearTimeout(timer);
+    clearInterval(faultWatch);
     options.signal.removeEventListener('abort', onAbort);
     await out?.close();
     await server?.close();
