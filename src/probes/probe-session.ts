@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { Pushgateway } from 'prom-client';
 import { GeoctlError } from '../errors.js';
 import { ProbeMetrics } from '../metrics/probe-metrics.js';
@@ -60,6 +61,7 @@ export async function runProbeSession<S>(
     options.metricsPort === undefined ? undefined : await serveMetrics(metrics.registry, options.metricsPort);
   if (server) options.onMetricsListening?.(server.url);
   const stop = new AbortController();
+  setMaxListeners(0, stop.signal);
   const onAbort = (): void => stop.abort();
   options.signal.addEventListener('abort', onAbort, { once: true });
   const timer = options.durationMs === undefined ? undefined : setTimeout(onAbort, options.durationMs);
