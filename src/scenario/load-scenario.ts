@@ -129,6 +129,11 @@ class Checker {
     this.problems.add(this.offsetOf(path), path, message);
   }
 
+  /** A problem with a key itself (unknown, misspelt): placed at the key, not its value. */
+  reportKey(path: string, message: string): void {
+    this.problems.add(this.offsets.get(`${path}:key`) ?? this.offsetOf(path), path, message);
+  }
+
   private offsetOf(path: string): number {
     for (let p = path; ; p = p.includes('.') ? p.slice(0, p.lastIndexOf('.')) : '') {
       const offset = this.offsets.get(p);
@@ -148,7 +153,7 @@ class Checker {
     for (const key of Object.keys(map)) {
       if (!allowed.includes(key)) {
         const at = path === '' ? key : `${path}.${key}`;
-        this.report(
+        this.reportKey(
           at,
           `unknown key${didYouMean(key, allowed)}; expected one of ${allowed.map((k) => `"${k}"`).join(', ')}`,
         );
@@ -217,7 +222,8 @@ class Checker {
       if (!options) continue;
       const kind = (options.kind ?? name) as string;
       if (!(PROBE_KINDS as readonly string[]).includes(kind)) {
-        this.report(
+        (options.kind === undefined ? this.reportKey : this.report).call(
+          this,
           options.kind === undefined ? path : `${path}.kind`,
           `unknown probe "${kind}"${didYouMean(kind, [...PROBE_KINDS])}; expected one of ${PROBE_KINDS.join(', ')} (or give kind:)`,
         );
