@@ -8,6 +8,9 @@ const LAG_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
  * Every metric a probe exports, in a Registry of its own (never prom-client's global one). Names follow
  * Prometheus conventions: geoctl_ prefix, base units, _total for counters, from/to labels for a region pair.
  * Fed from the probes' observations, so the engines know nothing about Prometheus.
+ *
+ * A gauge without labels has no sample until it is set (prom-client would export 0 from the start): a raw
+ * probe must not claim a 0 s failover or 0 lost writes, nor a session without a reachable Toxiproxy 0 faults.
  */
 export class ProbeMetrics {
   readonly registry = new Registry();
@@ -70,7 +73,7 @@ export class ProbeMetrics {
     });
     this.conflicts = new Counter({
       name: 'geoctl_conflicts_total',
-      help: 'Concurrently written keys by how they resolved (winner, siblings, unconverged).',
+      help: 'Keys written in several regions at once, by how they resolved (winner, siblings, unconverged; no-conflict when fewer than two writes were acknowledged).',
       labelNames: ['resolution'],
       registers,
     });
@@ -89,6 +92,8 @@ export class ProbeMetrics {
       help: 'geoctl faults active on the Toxiproxy server.',
       registers,
     });
+    for (const gauge of [this.divergentKeys, this.failoverSeconds, this.rpoLostWrites, this.activeFaults])
+      gauge.remove({});
   }
 
   count(region: string, operation: string, outcome: string): void {

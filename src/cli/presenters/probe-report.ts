@@ -5,11 +5,9 @@ import type { SessionResult } from '../../probes/probe-session.js';
 import type { RawSummary } from '../../probes/raw-probe.js';
 import type { ConflictSummary } from '../../probes/conflict-probe.js';
 import type { DivergenceSummary } from '../../probes/divergence-probe.js';
+import { ms, pct, seqRanges } from '../../report/figures.js';
 import { table } from './table.js';
 
-const ms = (v: number | undefined): string =>
-  v === undefined ? '-' : v < 10 ? v.toFixed(2) : v < 100 ? v.toFixed(1) : v.toFixed(0);
-const pct = (v: number): string => `${(v * 100).toFixed(1)}%`;
 const hist = (h: HistogramSummary): string[] => [ms(h.p50), ms(h.p90), ms(h.p99), ms(h.max)];
 
 function footer(result: SessionResult<unknown>): string {
@@ -108,25 +106,13 @@ export async function renderFailover(result: SessionResult<FailoverSummary>): Pr
   const rows = [
     ['acknowledged writes lost', String(r.lostWrites)],
     ['span of the lost writes', r.spanMs === undefined ? '-' : `${ms(r.spanMs)} ms`],
-    ['lost write numbers', r.lost.length === 0 ? '-' : summariseSeqs(r.lost.map((l) => l.seq))],
+    ['lost write numbers', r.lost.length === 0 ? '-' : seqRanges(r.lost.map((l) => l.seq))],
     ['indeterminate writes', `${r.indeterminate} (${r.indeterminateApplied} found applied)`],
     ['checked in', r.checkedIn ?? '-'],
     ['unreadable during the check', String(r.unreadable)],
   ];
   lines.push(await table(['RPO', ''], rows), footer(result));
   return lines.join('\n');
-}
-
-/** 1,2,3,7,8 → "1–3, 7–8". */
-function summariseSeqs(seqs: number[]): string {
-  const ranges: string[] = [];
-  for (let i = 0; i < seqs.length;) {
-    let j = i;
-    while (j + 1 < seqs.length && seqs[j + 1] === seqs[j]! + 1) j++;
-    ranges.push(i === j ? String(seqs[i]) : `${seqs[i]}–${seqs[j]}`);
-    i = j + 1;
-  }
-  return ranges.length > 8 ? `${ranges.slice(0, 8).join(', ')}, …` : ranges.join(', ');
 }
 
 export async function renderDivergence(result: SessionResult<DivergenceSummary>): Promise<string> {
