@@ -29,7 +29,7 @@ export default class Teardown extends GeoctlCommand {
       }
     }
     const stopped =
-      ctx.target.kind === 'embedded' ? await stopEmbedded(ctx.stateDir, ctx.topology.file) : undefined;
+      ctx.target.kind === 'embedded' ? await stopEmbedded(ctx.stateDir) : undefined;
     const result = {
       url: ctx.target.url,
       deleted,

@@ -1,5 +1,4 @@
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { open, readFile, rm, writeFile } from 'node:fs/promises';
@@ -11,8 +10,10 @@ import { ToxiproxyDriver } from '../toxiproxy-driver.js';
 
 /**
  * `toxiproxy: embedded` in a topology: geoctl runs `geoctl toxiproxy serve` as a background process that
- * outlives the command, one per topology file, and records its address and pid in the state directory so
- * later commands find it. A record whose server no longer answers is stale and is removed.
+ * outlives the command, one per state directory (like one Toxiproxy server per environment), and records its
+ * address and pid there so later commands find it. One per topology file would not do: two files describing
+ * the same regions (a scenario's and the working directory's) would start two servers fighting over the same
+ * listen ports. A record whose server no longer answers is stale and is removed.
  */
 export interface EmbeddedRecord {
   pid: number;
@@ -25,14 +26,13 @@ export interface EmbeddedRecord {
 const binPath = fileURLToPath(new URL('../../../bin/run.js', import.meta.url));
 const START_TIMEOUT_MS = 15_000;
 
-function recordPath(dir: string, topologyFile: string): string {
-  const key = createHash('sha256').update(topologyFile).digest('hex').slice(0, 16);
-  return join(dir, 'embedded', `${key}.json`);
+function recordPath(dir: string): string {
+  return join(dir, 'embedded', 'server.json');
 }
 
-/** The running embedded server for this topology, or undefined (after removing a stale record). */
-export async function findEmbedded(dir: string, topologyFile: string): Promise<EmbeddedRecord | undefined> {
-  const file = recordPath(dir, topologyFile);
+/** The running embedded server of this state directory, or undefined (after removing a stale record). */
+export async function findEmbedded(dir: string): Promise<EmbeddedRecord | undefined> {
+  const file = recordPath(dir);
   let record: EmbeddedRecord;
   try {
     record = JSON.parse(await readFile(file, 'utf8')) as EmbeddedRecord;
@@ -46,7 +46,7 @@ export async function findEmbedded(dir: string, topologyFile: string): Promise<E
 
 export async function startEmbedded(dir: string, topologyFile: string): Promise<EmbeddedRecord> {
   const embeddedDir = await ensureDir(join(dir, 'embedded'));
-  const file = recordPath(dir, topologyFile);
+  const file = recordPath(dir);
   const log = file.replace(/\.json$/, '.log');
   const logHandle = await open(log, 'a', 0o600);
   const child = spawn(process.execPath, [binPath, 'toxiproxy', 'serve', '--port', '0', '--json'], {
@@ -73,15 +73,15 @@ export async function startEmbedded(dir: string, topologyFile: string): Promise<
   }
 }
 
-/** Stops the embedded server of this topology; true if one was running. */
-export async function stopEmbedded(dir: string, topologyFile: string): Promise<EmbeddedRecord | undefined> {
-  const record = await findEmbedded(dir, topologyFile);
+/** Stops the embedded server of this state directory; its record if one was running. */
+export async function stopEmbedded(dir: string): Promise<EmbeddedRecord | undefined> {
+  const record = await findEmbedded(dir);
   if (!record) return undefined;
   process.kill(record.pid, 'SIGTERM');
   const deadline = Date.now() + 5_000;
   while (isAlive(record.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
   if (isAlive(record.pid)) process.kill(record.pid, 'SIGKILL');
-  await rm(recordPath(dir, topologyFile), { force: true });
+  await rm(recordPath(dir), { force: true });
   return record;
 }
 

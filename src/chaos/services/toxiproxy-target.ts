@@ -30,7 +30,7 @@ export async function resolveTarget(topology: Topology, options: TargetOptions):
       from: topology.file,
     };
   }
-  const running = await findEmbedded(options.stateDir, topology.file);
+  const running = await findEmbedded(options.stateDir);
   const embedded =
     running ?? (options.start ? await startEmbedded(options.stateDir, topology.file) : undefined);
   return {
@@ -46,7 +46,7 @@ export function requireUrl(target: ToxiproxyTarget, topology: Topology): string 
   if (target.url) return target.url;
   throw new GeoctlError(
     'E_TOXIPROXY_UNREACHABLE',
-    `the embedded Toxiproxy server for ${topology.file} is not running, so there are no proxies to act on`,
+    `the embedded Toxiproxy server (for ${topology.file}: toxiproxy: embedded) is not running, so there are no proxies to act on`,
     { hint: 'Run `geoctl deploy` first: it starts the embedded server and creates the proxies.' },
   );
 }

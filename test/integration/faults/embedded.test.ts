@@ -1,4 +1,7 @@
+import { copyFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { runCli } from '../../helpers/cli.js';
 import { isAlive, LINK_EU_US, useFaultFixture, waitFor } from '../../helpers/topology-fixture.js';
 
 // `toxiproxy: embedded`: deploy starts geoctl's server as a background daemon. The fixture's close()
@@ -25,6 +28,17 @@ describe('toxiproxy: embedded, end to end', () => {
     const again = await f.geoctlJson(['deploy']);
     expect(again.server.pid).toBe(pid);
     expect(new Set(again.proxies.map((p: { action: string }) => p.action))).toEqual(new Set(['unchanged']));
+
+    // Another file naming the same regions (a scenario's topology, say) shares the server rather than
+    // starting a second one that would fight over the same listen ports.
+    const copy = join(f.dir, 'copy-of-geoctl.yaml');
+    await copyFile(f.configFile, copy);
+    const viaCopy = await runCli(['deploy', '--config', copy, '--json'], f.env);
+    expect(viaCopy.code, viaCopy.stderr).toBe(0);
+    const copied = JSON.parse(viaCopy.stdout) as typeof again;
+    expect(copied.server.pid).toBe(pid);
+    expect(new Set(copied.proxies.map((p: { action: string }) => p.action))).toEqual(new Set(['unchanged']));
+    expect(await f.embeddedRecords()).toHaveLength(1);
 
     const status = await f.geoctlJson(['status']);
     expect(status.server).toMatchObject({ kind: 'embedded', running: true, pid, url: deployed.url });
