@@ -24,6 +24,7 @@ const exitCodeByErrorCode = {
   E_STORE_UNREACHABLE: ExitCode.toolError,
   E_VERIFY_FAILED: ExitCode.expectationFailed,
   E_METRICS_PUSH: ExitCode.toolError,
+  E_OUTPUT_WRITE: ExitCode.toolError,
   E_INTERNAL: ExitCode.toolError,
 } as const satisfies Record<string, ExitCode>;
 

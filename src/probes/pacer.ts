@@ -5,31 +5,50 @@ import type { Clock } from './clock.js';
  * slow) with at most `concurrency` in flight; when all slots are busy the next start waits for one, and
  * `late` counts how often that happened. Stops starting new operations when `signal` aborts, then waits
  * for those in flight.
+ *
+ * An operation that throws is a crash of the probe, not a data point: the pacer stops starting new ones,
+ * waits for those in flight, and rethrows the first error, so the caller (a scenario run) can heal and
+ * report it. Left in flight, the rejection would be unhandled and take the process down unhealed.
  */
 export async function pace(
   options: { rate: number; concurrency: number; clock: Clock; signal: AbortSignal },
   operation: (index: number) => Promise<void>,
 ): Promise<{ started: number; late: number; elapsedMs: number }> {
   const { rate, concurrency, clock, signal } = options;
+  const stop = new AbortController();
+  const onAbort = (): void => stop.abort();
+  if (signal.aborted) stop.abort();
+  else signal.addEventListener('abort', onAbort, { once: true });
+  let failure: { error: unknown } | undefined;
   const inFlight = new Set<Promise<void>>();
   const start = clock.now();
   let late = 0;
   let index = 0;
-  while (!signal.aborted) {
-    const due = start + (index * 1000) / rate;
-    const wait = due - clock.now();
-    if (wait > 0) await clock.sleep(wait, signal);
-    if (signal.aborted) break;
-    if (inFlight.size >= concurrency) {
-      late += 1;
-      await Promise.race([...inFlight, abortPromise(signal)]);
-      if (signal.aborted) break;
+  try {
+    while (!stop.signal.aborted) {
+      const due = start + (index * 1000) / rate;
+      const wait = due - clock.now();
+      if (wait > 0) await clock.sleep(wait, stop.signal);
+      if (stop.signal.aborted) break;
+      if (inFlight.size >= concurrency) {
+        late += 1;
+        await Promise.race([...inFlight, abortPromise(stop.signal)]);
+        if (stop.signal.aborted) break;
+      }
+      const running: Promise<void> = operation(index)
+        .catch((error: unknown) => {
+          failure ??= { error };
+          stop.abort();
+        })
+        .finally(() => inFlight.delete(running));
+      inFlight.add(running);
+      index += 1;
     }
-    const running: Promise<void> = operation(index).finally(() => inFlight.delete(running));
-    inFlight.add(running);
-    index += 1;
+    await Promise.all([...inFlight]);
+  } finally {
+    signal.removeEventListener('abort', onAbort);
   }
-  await Promise.allSettled([...inFlight]);
+  if (failure) throw failure.error;
   return { started: index, late, elapsedMs: clock.now() - start };
 }
 

@@ -109,8 +109,11 @@ export async function runProbeSession<S>(
     clearTimeout(timer);
     clearInterval(faultWatch);
     options.signal.removeEventListener('abort', onAbort);
-    await out?.close();
-    await server?.close();
+    try {
+      await out?.close();
+    } finally {
+      await server?.close();
+    }
   }
 }
 
@@ -121,7 +124,7 @@ async function push(metrics: ProbeMetrics, url: string, job: string): Promise<st
     return url;
   } catch (error) {
     throw new GeoctlError(
-      'E_TOXIPROXY_UNREACHABLE',
+      'E_METRICS_PUSH',
       `--pushgateway ${url}: could not push the metrics: ${(error as Error).message}`,
       {
         hint: 'Check the Pushgateway URL (e.g. http://127.0.0.1:9091); the probe summary above is still valid.',

@@ -104,6 +104,7 @@ export async function runScenario(options: RunScenarioOptions): Promise<RunRecor
   if (readiness !== undefined) say(`the store does not replicate yet: ${readiness}; measuring anyway`);
   else say(`the store replicates (${((clock.now() - started) / 1000).toFixed(1)}s); starting the probes`);
 
+  const abortTimeline = new AbortController();
   const probeRuns = scenario.probes.map(async (spec) => {
     record.probes[spec.name] = { kind: spec.kind, options: spec.options };
     const ctx: ProbeContext = {
@@ -138,12 +139,24 @@ export async function runScenario(options: RunScenarioOptions): Promise<RunRecor
       record.probes[spec.name]!.error = (error as Error).message;
       failure ??= `probe ${spec.name} failed: ${(error as Error).message}`;
       say(`probe ${spec.name} failed: ${(error as Error).message}`);
+      // A crashed probe ends the game day now: the rest of the timeline would measure nothing.
+      abortTimeline.abort();
     }
   });
 
-  const abortTimeline = new AbortController();
   const onSignal = (): void => abortTimeline.abort();
   options.signal.addEventListener('abort', onSignal, { once: true });
+  // Last line of defence: an error escaping a probe's own handling (a bug, a misbehaving adapter module)
+  // would otherwise end the process with faults still injected. Treat it as a crash of the run instead.
+  const onStray = (error: unknown): void => {
+    const message = error instanceof Error ? error.message : String(error);
+    failure ??= `internal error: ${message}`;
+    say(`internal error: ${message}`);
+    abortTimeline.abort();
+    stopProbes.abort();
+  };
+  process.on('unhandledRejection', onStray);
+  process.on('uncaughtException', onStray);
   try {
     for (const step of scenario.timeline) {
       if (abortTimeline.signal.aborted || failure) break;
@@ -177,9 +190,13 @@ export async function runScenario(options: RunScenarioOptions): Promise<RunRecor
     record.endedAt = clock.now();
     closePhase(record.endedAt);
     record.expectations = evaluator.results();
+    await observations.close().catch((error: Error) => {
+      failure ??= error.message;
+    });
     decideOutcome();
-    await observations.close();
     await save();
+    process.off('unhandledRejection', onStray);
+    process.off('uncaughtException', onStray);
   }
   return record;
 
