@@ -24,6 +24,8 @@ export async function pace(
   const start = clock.now();
   let late = 0;
   let index = 0;
+  // One promise for the whole run: a fresh one per saturated slot would pile up abort listeners.
+  const stopped = abortPromise(stop.signal);
   try {
     while (!stop.signal.aborted) {
       const due = start + (index * 1000) / rate;
@@ -32,7 +34,7 @@ export async function pace(
       if (stop.signal.aborted) break;
       if (inFlight.size >= concurrency) {
         late += 1;
-        await Promise.race([...inFlight, abortPromise(stop.signal)]);
+        await Promise.race([...inFlight, stopped]);
         if (stop.signal.aborted) break;
       }
       const running: Promise<void> = operation(index)
@@ -47,6 +49,7 @@ export async function pace(
     await Promise.all([...inFlight]);
   } finally {
     signal.removeEventListener('abort', onAbort);
+    stop.abort(); // settles `stopped`
   }
   if (failure) throw failure.error;
   return { started: index, late, elapsedMs: clock.now() - start };

@@ -1,4 +1,6 @@
-import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -14,7 +16,9 @@ import { runScenario } from '../../../src/scenario/run-scenario.js';
 import { startFixtureKv, type FixtureKv } from '../../../src/stores/fixture-kv/kv-cluster.js';
 import { openStore } from '../../../src/stores/open-store.js';
 import type { Topology } from '../../../src/topology/topology.js';
-import { killAllCli, spawnCli } from '../../helpers/cli.js';
+import { CliProcess, killAllCli, spawnCli } from '../../helpers/cli.js';
+
+const CLI_BIN = fileURLToPath(new URL('../../../bin/run.js', import.meta.url));
 import { kvTopology } from '../../helpers/kv-topology.js';
 
 let toxiproxy: EmbeddedToxiproxy;
@@ -208,7 +212,7 @@ describe('geoctl run: a game day against the fixture store', () => {
     expect(await serverToxics()).toBe(0);
   });
 
-  it('a probe that crashes (its observations hit a full disk) ends the run at once, healed (exit 1)', async () => {
+  it('a probe that crashes (its observations outgrow the file size limit) ends the run at once, healed (exit 1)', async () => {
     const file = await scenarioFile([
       'name: disk-full',
       ...PROBES,
@@ -219,24 +223,36 @@ describe('geoctl run: a game day against the fixture store', () => {
       'expect:',
       '  - raw.ap-south.never_seen == 0',
     ]);
-    // /dev/full accepts the open and fails every write with ENOSPC, as a full disk does.
+    // A file size limit (ulimit -f, 1 KiB blocks) makes writes past 24 KiB fail with EFBIG, as a full disk or
+    // a quota would: the observations file reaches it a few seconds in, while the partition is injected.
     const out = join(dir, 'full-out');
-    await mkdir(out);
-    await symlink('/dev/full', join(out, 'observations.jsonl'));
+    const cli = new CliProcess(
+      spawn(
+        'bash',
+        ['-c', 'ulimit -f 24 && exec "$0" "$@"', process.execPath, CLI_BIN, 'run', file, '--out', out],
+        {
+          env: { ...process.env, GEOCTL_STATE_DIR: dir, NODE_OPTIONS: '' },
+          stdio: 'pipe',
+        },
+      ),
+    );
     const started = Date.now();
-    const result = await spawnCli(['run', file, '--out', out], { GEOCTL_STATE_DIR: dir }).result(30_000);
+    const result = await cli.result(40_000);
     expect(result.code, result.stderr).toBe(1);
     // Well before the 60 s fault would have expired.
-    expect(Date.now() - started).toBeLessThan(20_000);
+    expect(Date.now() - started).toBeLessThan(30_000);
     expect(result.stderr).toMatch(
-      /probe raw failed: cannot write observations to .*observations\.jsonl: .*ENOSPC/,
+      /probe raw failed: cannot write observations to .*observations\.jsonl: .*EFBIG/,
     );
     expect(result.stdout, result.stderr).toMatch(/every fault it injected is healed/);
     expect(result.stderr).not.toContain('    at ');
     expect(await serverToxics()).toBe(0);
     const saved = JSON.parse(await readFile(join(out, 'run.json'), 'utf8')) as RunRecord;
     expect(saved.outcome).toMatchObject({ status: 'error', exitCode: 1, leftBehind: [] });
-    expect(saved.outcome.healedOnExit).toHaveLength(1);
-    expect(saved.probes.raw!.error).toMatch(/ENOSPC/);
-  }, 40_000);
+    expect(saved.faults).toHaveLength(1);
+    // The aborted `for: 60s` step healed its own fault, long before the 60 s were up.
+    expect(saved.faults[0]!.healedAt! - saved.faults[0]!.injectedAt).toBeLessThan(25_000);
+    expect(saved.faults[0]!.healedBy).toBe('timeline (for)');
+    expect(saved.probes.raw!.error).toMatch(/EFBIG/);
+  }, 60_000);
 });
