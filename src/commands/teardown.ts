@@ -28,8 +28,7 @@ export default class Teardown extends GeoctlCommand {
         deleted.push(proxy.name);
       }
     }
-    const stopped =
-      ctx.target.kind === 'embedded' ? await stopEmbedded(ctx.stateDir) : undefined;
+    const stopped = ctx.target.kind === 'embedded' ? await stopEmbedded(ctx.stateDir) : undefined;
     const result = {
       url: ctx.target.url,
       deleted,

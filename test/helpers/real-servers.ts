@@ -475,14 +475,22 @@ async function appendConf(dataDir: string, lines: string[], as: RunAs | undefine
   if (as) await chown(file, as.uid, as.gid);
 }
 
+export interface PostgresOptions {
+  password: string;
+  /** A fixed port (default: a free one). */
+  port?: number;
+  /** More postgresql.conf lines, e.g. `wal_sender_timeout = 5s`. */
+  conf?: string[];
+}
+
 /**
  * A PostgreSQL primary: initdb (superuser `postgres` with `password`, scram-sha-256 on 127.0.0.1, trust on
  * its private Unix socket) and pg_ctl, as the `postgres` user when run as root.
  */
-export async function startPostgres(options: { password: string }): Promise<PostgresServer> {
+export async function startPostgres(options: PostgresOptions): Promise<PostgresServer> {
   const binaries = await postgresBinaries();
   const as = await postgresUser();
-  const port = (await freePorts(1))[0]!;
+  const port = options.port ?? (await freePorts(1))[0]!;
   const dir = await postgresDir('geoctl-pg-', as);
   const dataDir = join(dir, 'data');
   const pwfile = join(dir, 'pwfile');
@@ -500,7 +508,11 @@ export async function startPostgres(options: { password: string }): Promise<Post
     await rm(dir, { recursive: true, force: true });
     throw error;
   }
-  await appendConf(dataDir, [...POSTGRES_CONF, `port = ${port}`, `unix_socket_directories = '${dir}'`], as);
+  await appendConf(
+    dataDir,
+    [...POSTGRES_CONF, `port = ${port}`, `unix_socket_directories = '${dir}'`, ...(options.conf ?? [])],
+    as,
+  );
   await writeFile(
     join(dataDir, 'pg_hba.conf'),
     [
@@ -516,14 +528,32 @@ export async function startPostgres(options: { password: string }): Promise<Post
   return server;
 }
 
+export interface StandbyOptions {
+  /** A fixed port (default: a free one). */
+  port?: number;
+  /**
+   * host:port the standby streams from once running, e.g. a link proxy's listen address (default: the
+   * primary itself). The base backup is always taken straight from the primary.
+   */
+  upstream?: string;
+  /** Its application_name in pg_stat_replication (default `standby<port>`). */
+  applicationName?: string;
+  /** More postgresql.conf lines, e.g. `wal_receiver_timeout = 2s`. */
+  conf?: string[];
+}
+
 /** A streaming-replication standby of `primary` (pg_basebackup -R), on its own port. */
-export async function startPostgresStandby(primary: PostgresServer): Promise<PostgresServer> {
+export async function startPostgresStandby(
+  primary: PostgresServer,
+  options: StandbyOptions = {},
+): Promise<PostgresServer> {
   const binaries = await postgresBinaries();
   const as = await postgresUser();
-  const port = (await freePorts(1))[0]!;
+  const port = options.port ?? (await freePorts(1))[0]!;
   const dir = await postgresDir('geoctl-pg-standby-', as);
   const dataDir = join(dir, 'data');
-  const conninfo = `host=127.0.0.1 port=${primary.port} user=postgres password=${primary.password} application_name=standby${port}`;
+  const name = options.applicationName ?? `standby${port}`;
+  const conninfo = `host=127.0.0.1 port=${primary.port} user=postgres password=${primary.password} application_name=${name}`;
   try {
     await mustRun(
       'pg_basebackup',
@@ -535,7 +565,22 @@ export async function startPostgresStandby(primary: PostgresServer): Promise<Pos
     await rm(dir, { recursive: true, force: true });
     throw error;
   }
-  await appendConf(dataDir, [`port = ${port}`, `unix_socket_directories = '${dir}'`, 'hot_standby = on'], as);
+  await appendConf(
+    dataDir,
+    [`port = ${port}`, `unix_socket_directories = '${dir}'`, 'hot_standby = on', ...(options.conf ?? [])],
+    as,
+  );
+  if (options.upstream !== undefined) {
+    // -R wrote the primary's own address into postgresql.auto.conf, read after postgresql.conf: the last
+    // primary_conninfo there wins.
+    const [host, upstreamPort] = options.upstream.split(':') as [string, string];
+    const via = `host=${host} port=${upstreamPort} user=postgres password=${primary.password} application_name=${name}`;
+    const auto = join(dataDir, 'postgresql.auto.conf');
+    await writeFile(
+      auto,
+      `${await readFile(auto, 'utf8')}\nprimary_conninfo = '${via.replaceAll("'", "''")}'\n`,
+    );
+  }
   const server = new PostgresProcess(
     `postgres standby :${port}`,
     port,
