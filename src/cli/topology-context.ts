@@ -19,7 +19,7 @@ export async function openTopology(
   flags: { config?: string | undefined; 'toxiproxy-url'?: string | undefined },
   options: { startEmbedded?: boolean } = {},
 ): Promise<TopologyContext> {
-  const topology = await loadTopology({ path: flags.config });
+  const topology = await loadTopology({ path: flags.config, store: 'deferred' });
   const dir = stateDir();
   const target = await resolveTarget(topology, {
     flagUrl: flags['toxiproxy-url'],

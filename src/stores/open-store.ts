@@ -26,6 +26,7 @@ export async function openStore(topology: Topology, env: NodeJS.ProcessEnv = pro
       },
     );
   }
+  if (topology.store.deferredError) throw topology.store.deferredError;
   const adapter = storeAdapters.get(topology.store.type)!;
   const reader = new OptionsReader(topology.store.options);
   const options = adapter.parse(reader, { topology });

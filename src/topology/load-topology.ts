@@ -18,6 +18,12 @@ export interface LoadTopologyOptions {
   cwd?: string;
   /** For `${VAR}` substitution; tests pass their own so they never depend on the real environment. */
   env?: NodeJS.ProcessEnv;
+  /**
+   * `required` (default): a problem in `store:` is an error now. `deferred`: for commands that never open
+   * the store (deploy, the faults, heal, status, teardown), it is kept for openStore to throw, so a store
+   * secret missing from the environment cannot stop anyone from healing.
+   */
+  store?: 'required' | 'deferred';
 }
 
 /**
@@ -37,17 +43,24 @@ export async function loadTopology(options: LoadTopologyOptions = {}): Promise<T
   const reader = new FieldReader(doc, problems, options.env ?? process.env);
   const draft = readTopology(doc, reader);
   const regionOf = checkTopology(draft, reader);
+  const deferStore = options.store === 'deferred' && draft.store !== undefined;
+  const storeProblems = new ProblemList(displayName(file, cwd), lines);
+  if (deferStore) storeProblems.addProblems(problems.takeUnder('store'));
   if (problems.size > 0) throw configError(file, problems);
   const topology = buildTopology(file, draft, regionOf);
   if (topology.store) {
-    for (const problem of checkStoreOptions(topology)) {
-      let message = problem.message;
-      for (const [value, raw] of topology.store.asWritten ?? [])
-        if (value !== '') message = message.replaceAll(value, raw);
-      const at = problem.atKey ? topology.store.offsets.get(`${problem.path}:key`) : undefined;
-      problems.add(at ?? nearestOffset(topology.store.offsets, problem.path), problem.path, message);
+    const sink = deferStore ? storeProblems : problems;
+    if (storeProblems.size === 0) {
+      for (const problem of checkStoreOptions(topology)) {
+        let message = problem.message;
+        for (const [value, raw] of topology.store.asWritten ?? [])
+          if (value !== '') message = message.replaceAll(value, raw);
+        const at = problem.atKey ? topology.store.offsets.get(`${problem.path}:key`) : undefined;
+        sink.add(at ?? nearestOffset(topology.store.offsets, problem.path), problem.path, message);
+      }
     }
     if (problems.size > 0) throw configError(file, problems);
+    if (storeProblems.size > 0) topology.store.deferredError = configError(file, storeProblems);
   }
   return topology;
 }

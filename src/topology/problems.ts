@@ -35,6 +35,17 @@ export class ProblemList {
   get size(): number {
     return this.items.length;
   }
+
+  /** Removes and returns the problems whose path is `prefix` or lies under it. */
+  takeUnder(prefix: string): Problem[] {
+    const taken = this.items.filter((p) => p.path === prefix || p.path.startsWith(`${prefix}.`));
+    for (const problem of taken) this.items.splice(this.items.indexOf(problem), 1);
+    return taken;
+  }
+
+  addProblems(problems: Problem[]): void {
+    this.items.push(...problems);
+  }
 }
 
 export function formatProblem(problem: Problem): string {

@@ -24,6 +24,11 @@ export interface StoreSection {
   offsets: Map<string, number>;
   /** Values that came from `${VAR}` → the text as written; messages show the latter (secrets stay out). */
   asWritten?: Map<string, string>;
+  /**
+   * Loaded with `store: 'deferred'`: what is wrong with this section (an unset `${REDIS_PASSWORD}`, say),
+   * thrown by openStore only, so commands that never touch the store (heal above all) still work.
+   */
+  deferredError?: Error | undefined;
 }
 
 export interface ClientEndpoint {

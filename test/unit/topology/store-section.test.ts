@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { storeAdapters } from '../../../src/stores/registry.js';
+import { openStore } from '../../../src/stores/open-store.js';
 import { loadTopology } from '../../../src/topology/load-topology.js';
 import { problemLines, useTempDirs, VALID_LINES, yaml } from './topology-files.js';
 
@@ -88,5 +89,47 @@ describe('topology: the store section', () => {
       SECRET: 'hunter2',
     });
     expect(lines.join('\n')).not.toContain('hunter2');
+  });
+});
+
+describe('topology: a store section loaded for commands that never open the store', () => {
+  const dirs = useTempDirs();
+  const file = withStore('store:', '  type: redis', '  password: ${REDIS_PASSWORD}', '  db: -1');
+
+  it('is an error at once by default, naming every problem and the variable, never its value', async () => {
+    const cwd = await dirs.dir({ 'geoctl.yaml': file });
+    const error = await loadTopology({ cwd, env: {} }).then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    expect(error?.message).toMatch(/store\.password: .*REDIS_PASSWORD/);
+  });
+
+  it('with store: deferred, loads (so heal, status and teardown work) and openStore throws the same error', async () => {
+    const cwd = await dirs.dir({ 'geoctl.yaml': file });
+    const required = await loadTopology({ cwd, env: {} }).then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    const topology = await loadTopology({ cwd, env: {}, store: 'deferred' });
+    expect(topology.regions.length).toBeGreaterThan(0);
+    expect(topology.store?.deferredError?.message).toBe(required?.message);
+    const opened = await openStore(topology).then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    expect(opened?.message).toBe(required?.message);
+  });
+
+  it('with store: deferred, a problem outside the store section is still an error at once', async () => {
+    const cwd = await dirs.dir({
+      'geoctl.yaml': file.replace('toxiproxy: embedded', 'toxiproxy: carrier-pigeon'),
+    });
+    const error = await loadTopology({ cwd, env: {}, store: 'deferred' }).then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    expect(error?.message).toMatch(/toxiproxy/);
+    expect(error?.message).not.toMatch(/store\./);
   });
 });
