@@ -32,10 +32,10 @@ describe('core smoke', () => {
     const w = p.toxics.find('l')!;
     await p.toxics.remove(w);
     const after = await rtt();
-    console.log({ base, slow, after });
+    // 50 ms added to the round trip; the upper bounds leave room for a busy CI machine.
     expect(slow).toBeGreaterThan(49);
-    expect(slow).toBeLessThan(53);
-    expect(after).toBeLessThan(5);
+    expect(slow).toBeLessThan(50 + Math.max(base, 1) + 30);
+    expect(after).toBeLessThan(slow - 40);
     c.destroy();
     await proxies.closeAll();
     echo.close();
