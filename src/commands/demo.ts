@@ -34,7 +34,7 @@ export default class Demo extends GeoctlCommand {
       });
       if (!this.jsonEnabled()) {
         for (const part of result.parts)
-          this.log(`\n== ${part.title}\n${await renderRunSummary(part.record, part.dir)}`);
+          this.log(`\n== ${part.title}\n${await renderRunSummary(part.record, part.dir, part.reports)}`);
         this.log(nextSteps(result));
       }
       if (result.interrupted) process.exitCode = 130;
@@ -55,8 +55,11 @@ function nextSteps(result: DemoResult): string {
       ? `The failover lost ${lost} acknowledged writes: asynchronous replication acknowledges before a replica has the write.`
       : '',
     `Everything the demo started is stopped. Results and reports are in ${result.dir}.`,
+    'The HTML reports (charts of lag, write availability and divergence; open them in a browser):',
+    ...result.parts.flatMap((p) => p.reports.filter((r) => r.endsWith('.html')).map((r) => `  ${r}`)),
     'Next:',
-    `  geoctl report ${result.parts[0]?.dir ?? result.dir} --format html --output report.html   # charts of lag, availability and divergence`,
+    `  geoctl report ${failover?.dir ?? result.parts[0]?.dir ?? result.dir} --format junit --output junit.xml   # each expectation a JUnit testcase, for CI`,
+    `  geoctl report ${result.parts[0]?.dir ?? result.dir}    # the figures as a table; --format md|html|json for the others`,
     '  cp fixtures/topologies/three-regions.yaml geoctl.yaml && geoctl deploy    # your own topology, proxies that stay up',
     '  geoctl fixture kv   (in another terminal), then geoctl probe raw --region eu    # measure as you break things',
     '  geoctl run fixtures/scenarios/fixture-partition.yaml    # a game day with SLO gates and exit codes',

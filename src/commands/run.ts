@@ -7,6 +7,7 @@ import { GeoctlCommand } from '../cli/base-command.js';
 import { renderRunSummary } from '../cli/presenters/run-summary.js';
 import { waitForShutdownSignal } from '../cli/signals.js';
 import { GeoctlError } from '../errors.js';
+import { writeRunReports } from '../report/render-report.js';
 import type { RunRecord } from '../report/run-results.js';
 import { loadScenario, scenarioProblemsFor } from '../scenario/load-scenario.js';
 import { runScenario } from '../scenario/run-scenario.js';
@@ -19,9 +20,9 @@ export default class Run extends GeoctlCommand {
   static override summary = 'Run a game day: probes, a timeline of faults, and expectations (SLO gates).';
   static override description = `Checks the scenario (and its topology) completely before touching anything, deploys the proxies, starts the probes, walks the timeline, stops the probes, heals every fault the run injected, and checks the expectations. Whatever happens (a failed expectation, a crashed probe, a failing hook, Ctrl-C, SIGTERM) the faults it injected are healed before it exits, and it says so.
 
-Results go to --out (run.json and observations.jsonl), from which \`geoctl report\` renders table, md, junit, html or json.
+Results go to --out (run.json and observations.jsonl), with report.html and report.md rendered from them at the end; \`geoctl report <dir>\` renders table, md, junit, html or json from them at any time.
 
-Exit codes: 0 every expectation met, 3 an expectation failed, 4 an expectation could not be decided, 1 a tool error (a probe or hook failed, Toxiproxy unreachable), 2 a bad scenario or flag, 130 interrupted.`;
+Exit codes: 0 every expectation met, 3 an expectation failed, 4 an expectation could not be decided, 1 a tool error (a probe or hook failed, Toxiproxy unreachable), 2 a bad scenario or flag, 130 interrupted (SIGINT), 143 terminated (SIGTERM).`;
 
   static override examples = [
     '<%= config.bin %> run fixtures/scenarios/fixture-partition.yaml',
@@ -49,7 +50,7 @@ Exit codes: 0 every expectation met, 3 an expectation failed, 4 an expectation c
     }),
   };
 
-  async run(): Promise<RunRecord & { out: string }> {
+  async run(): Promise<RunRecord & { out: string; reports: string[] }> {
     const { args, flags } = await this.parse(Run);
     const scenario = await loadScenario(args.scenario);
     const topology = await loadTopology({ path: flags.topology ?? scenario.topology });
@@ -86,7 +87,8 @@ Exit codes: 0 every expectation met, 3 an expectation failed, 4 an expectation c
     const store = await openStore(topology);
     const shutdown = waitForShutdownSignal();
     const stop = new AbortController();
-    void shutdown.promise.then(() => stop.abort());
+    // The signal's name is the abort reason: the run exits 130 for SIGINT, 143 for SIGTERM.
+    void shutdown.promise.then((name) => stop.abort(name));
     const interactive = !this.jsonEnabled() && process.stderr.isTTY === true;
     const started = Date.now();
     try {
@@ -107,9 +109,16 @@ Exit codes: 0 every expectation met, 3 an expectation failed, 4 an expectation c
           process.stderr.write(`${interactive ? '\r\x1b[K' : ''}${t}  ${message}\n`);
         },
       });
-      if (!this.jsonEnabled()) this.log(await renderRunSummary(record, out));
+      const reports = await writeRunReports(out).then(
+        (written) => written.map((w) => w.file),
+        (error: Error) => {
+          this.note(`could not write the reports into ${out}: ${error.message}`);
+          return [];
+        },
+      );
+      if (!this.jsonEnabled()) this.log(await renderRunSummary(record, out, reports));
       process.exitCode = record.outcome.exitCode;
-      return { ...record, out };
+      return { ...record, out, reports };
     } finally {
       shutdown.cancel();
       await store.close();

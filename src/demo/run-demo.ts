@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { startEmbeddedToxiproxy } from '../chaos/embedded/embedded-server.js';
 import { deploy } from '../chaos/services/deploy.js';
 import { ToxiproxyDriver } from '../chaos/toxiproxy-driver.js';
+import { writeRunReports } from '../report/render-report.js';
 import type { RunRecord } from '../report/run-results.js';
 import { loadScenario } from '../scenario/load-scenario.js';
 import { runScenario, type RunScenarioOptions } from '../scenario/run-scenario.js';
@@ -18,6 +19,8 @@ export interface DemoPart {
   title: string;
   dir: string;
   record: RunRecord;
+  /** report.html and report.md in dir. */
+  reports: string[];
 }
 
 export interface DemoResult {
@@ -31,7 +34,8 @@ export interface DemoResult {
 /**
  * The whole game day on a laptop with nothing installed: geoctl's embedded Toxiproxy server and its
  * fixture store, in this process, on free loopback ports; proxies deployed; two bundled scenarios run
- * (active-active under latency and a partition; then a primary failover that loses acknowledged writes).
+ * (active-active under latency and a partition; then a primary failover that loses acknowledged writes),
+ * each recorded in its own directory with report.html and report.md.
  * Everything it started is stopped and every fault healed before it returns, also on a signal.
  */
 export async function runDemo(options: {
@@ -80,7 +84,14 @@ export async function runDemo(options: {
           signal: options.signal,
           progress: options.progress,
         });
-        parts.push({ title: run.title, dir: partDir, record });
+        const reports = await writeRunReports(partDir).then(
+          (written) => written.map((r) => r.file),
+          (error: Error) => {
+            options.progress?.({ at: Date.now(), message: `could not write the reports: ${error.message}` });
+            return [];
+          },
+        );
+        parts.push({ title: run.title, dir: partDir, record, reports });
       } finally {
         await store.close();
         await kv.close();

@@ -312,7 +312,7 @@ export async function runScenario(options: RunScenarioOptions): Promise<RunRecor
     else if (interrupted)
       Object.assign(record.outcome, {
         status: 'interrupted',
-        exitCode: 130,
+        exitCode: options.signal.reason === 'SIGTERM' ? 143 : 130,
         message: `interrupted; ${healed}`,
       });
     else if (statuses.includes('fail'))

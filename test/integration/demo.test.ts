@@ -32,5 +32,19 @@ describe('geoctl demo', () => {
     expect(part2.outcome.leftBehind).toEqual([]);
     expect(result.stdout).toMatch(new RegExp(`The failover lost ${rpo.measured} acknowledged writes`));
     expect(result.stdout).toContain('Everything the demo started is stopped');
+    // Each game day left its reports, and the demo says where they are and what to try next.
+    for (const part of ['1-active-active', '2-failover']) {
+      for (const file of ['report.html', 'report.md']) expect(result.stdout).toContain(join(out, part, file));
+    }
+    expect(result.stdout).toContain(`geoctl report ${join(out, '2-failover')} --format junit`);
+    const html1 = await readFile(join(out, '1-active-active', 'report.html'), 'utf8');
+    const partition = part1.faults.find((f) => f.kind === 'partition')!;
+    expect(html1).toMatch(/<rect class="fault-window fault-partition"/);
+    expect(html1).toContain(`>${partition.summary.replace(/&/g, '&amp;')}</text>`);
+    const html2 = await readFile(join(out, '2-failover', 'report.html'), 'utf8');
+    expect(html2).toContain('<rect class="failover-gap"');
+    expect(html2).toContain(`>${rpo.measured} lost writes</text>`);
+    const md2 = await readFile(join(out, '2-failover', 'report.md'), 'utf8');
+    expect(md2).toMatch(new RegExp(`rpo\\.lost_writes == 0 \\| ${rpo.measured} \\|`));
   }, 180_000);
 });

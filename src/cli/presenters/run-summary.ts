@@ -1,8 +1,12 @@
 import type { RunRecord } from '../../report/run-results.js';
 import { table } from './table.js';
 
-/** The end of `geoctl run`: expectations first, then the faults, then where the results are. */
-export async function renderRunSummary(record: RunRecord, out: string): Promise<string> {
+/** The end of `geoctl run`: expectations first, then the faults, then where the results and reports are. */
+export async function renderRunSummary(
+  record: RunRecord,
+  out: string,
+  reports: string[] = [],
+): Promise<string> {
   const lines: string[] = [];
   if (record.expectations.length > 0) {
     const rows = record.expectations.map((e) => [
@@ -28,6 +32,10 @@ export async function renderRunSummary(record: RunRecord, out: string): Promise<
   lines.push(
     `${record.outcome.status.toUpperCase()}: ${record.outcome.message} (exit ${record.outcome.exitCode})`,
   );
-  lines.push(`Results in ${out}; \`geoctl report ${out} --format html --output report.html\` renders them.`);
+  lines.push(
+    reports.length > 0
+      ? `Results in ${out}; reports: ${reports.join(', ')}. \`geoctl report ${out} --format junit\` renders JUnit XML for CI.`
+      : `Results in ${out}; \`geoctl report ${out} --format html --output report.html\` renders them.`,
+  );
   return lines.join('\n');
 }

@@ -170,30 +170,37 @@ describe('geoctl run: a game day against the fixture store', () => {
     expect(await serverToxics()).toBe(0);
   }, 30_000);
 
-  it('SIGINT in the middle of a fault: the CLI heals, records, and exits 130', async () => {
-    const file = await scenarioFile([
-      'name: interrupted',
-      ...PROBES,
-      'timeline:',
-      '  - phase: cut',
-      '  - fault: { partition: { between: [us-east, eu-west] } }',
-      '    for: 60s',
-      'expect:',
-      '  - raw.ap-south.never_seen == 0',
-    ]);
-    const out = join(dir, 'cli-out');
-    const cli = spawnCli(['run', file, '--out', out], { GEOCTL_STATE_DIR: dir });
-    // Wait until the partition is on the server, then interrupt.
-    for (let i = 0; i < 200 && (await serverToxics()) < 2; i++) await new Promise((r) => setTimeout(r, 50));
-    expect(await serverToxics()).toBe(2);
-    cli.child.kill('SIGINT');
-    const result = await cli.result(20_000);
-    expect(result.code).toBe(130);
-    expect(result.stdout).toMatch(/INTERRUPTED: interrupted; every fault it injected is healed/);
-    expect(await serverToxics()).toBe(0);
-    const saved = JSON.parse(await readFile(join(out, 'run.json'), 'utf8')) as RunRecord;
-    expect(saved.outcome).toMatchObject({ status: 'interrupted', leftBehind: [] });
-  }, 40_000);
+  it.each([
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const)(
+    '%s in the middle of a fault: the CLI heals, records, and exits %i',
+    async (signal, code) => {
+      const file = await scenarioFile([
+        'name: interrupted',
+        ...PROBES,
+        'timeline:',
+        '  - phase: cut',
+        '  - fault: { partition: { between: [us-east, eu-west] } }',
+        '    for: 60s',
+        'expect:',
+        '  - raw.ap-south.never_seen == 0',
+      ]);
+      const out = join(dir, 'cli-out');
+      const cli = spawnCli(['run', file, '--out', out], { GEOCTL_STATE_DIR: dir });
+      // Wait until the partition is on the server, then interrupt.
+      for (let i = 0; i < 200 && (await serverToxics()) < 2; i++) await new Promise((r) => setTimeout(r, 50));
+      expect(await serverToxics()).toBe(2);
+      cli.child.kill(signal);
+      const result = await cli.result(20_000);
+      expect(result.code).toBe(code);
+      expect(result.stdout).toMatch(/INTERRUPTED: interrupted; every fault it injected is healed/);
+      expect(await serverToxics()).toBe(0);
+      const saved = JSON.parse(await readFile(join(out, 'run.json'), 'utf8')) as RunRecord;
+      expect(saved.outcome).toMatchObject({ status: 'interrupted', exitCode: code, leftBehind: [] });
+    },
+    40_000,
+  );
 
   it('a scenario naming a region the topology lacks is rejected before anything is touched (exit 2)', async () => {
     const file = await scenarioFile([
