@@ -33,15 +33,15 @@
 
 import { Buffer } from 'node:buffer';
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
-import { setTimeout, clearTimeout } from 'node:timers';
+import { setTimeout } from 'node:timers';
 import { fileURLToPath, URL } from 'node:url';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { machineBusySeconds, processCpuSeconds, summarize, withTimeout } from './lib.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const HOST = '127.0.0.1';
@@ -93,37 +93,6 @@ const serverCommand = onProxyCpu(
 // ---------------------------------------------------------------------------------------------------------
 // Small helpers
 
-function withTimeout(promise, ms, what) {
-  let timer;
-  return Promise.race([
-    promise,
-    new Promise((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
-
-function percentile(sorted, p) {
-  if (sorted.length === 0) return Number.NaN;
-  const rank = Math.ceil((p / 100) * sorted.length) - 1;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, rank))];
-}
-
-function summarize(samples) {
-  const sorted = Float64Array.from(samples).sort();
-  let sum = 0;
-  for (const v of sorted) sum += v;
-  return {
-    n: sorted.length,
-    min: sorted[0],
-    p50: percentile(sorted, 50),
-    p90: percentile(sorted, 90),
-    p99: percentile(sorted, 99),
-    max: sorted[sorted.length - 1],
-    mean: sum / sorted.length,
-  };
-}
-
 const median = (values) => {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length / 2;
@@ -159,36 +128,6 @@ function listen(onSocket) {
 
 // ---------------------------------------------------------------------------------------------------------
 // CPU accounting (Linux /proc; figures show as "?" elsewhere)
-
-/** CPU seconds (user + system) a process has used, all threads. */
-function processCpuSeconds(pid) {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, USER_HZ = 100
-  } catch {
-    return undefined;
-  }
-}
-
-/** Busy CPU seconds of the whole machine (every core, every process). */
-function machineBusySeconds() {
-  try {
-    const fields = readFileSync('/proc/stat', 'utf8')
-      .split('\n', 1)[0]
-      .trim()
-      .split(/\s+/)
-      .slice(1)
-      .map(Number);
-    // Interrupt and softirq time (where much loopback TCP work is booked) is left out: it belongs to no
-    // process, so it would show up as "other" during our own transfers. Steal (the hypervisor running
-    // someone else) counts.
-    const [user, nice, system, , , , , steal] = fields;
-    return (user + nice + system + steal) / 100;
-  } catch {
-    return undefined;
-  }
-}
 
 const selfCpuSeconds = () => {
   const usage = process.cpuUsage();

@@ -16,6 +16,7 @@ import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { machineBusySeconds } from './lib.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const RUNS = 10;
@@ -48,21 +49,6 @@ function runOnce(command) {
 
 const percentile = (sorted, p) =>
   sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
-
-/** Busy CPU seconds of the whole machine, from /proc/stat (undefined elsewhere). */
-function machineBusySeconds() {
-  try {
-    const [user, nice, system, , , , , steal] = readFileSync('/proc/stat', 'utf8')
-      .split('\n', 1)[0]
-      .trim()
-      .split(/\s+/)
-      .slice(1)
-      .map(Number);
-    return (user + nice + system + steal) / 100;
-  } catch {
-    return undefined;
-  }
-}
 
 const quiet = { budgetMs: 20_000, waitedMs: 0, delayed: 0 };
 async function waitForQuiet() {

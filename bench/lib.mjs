@@ -1,0 +1,64 @@
+// Helpers the benchmark scripts share: timeouts, percentiles, and CPU accounting from /proc.
+import { readFileSync } from 'node:fs';
+import { clearTimeout, setTimeout } from 'node:timers';
+
+export function withTimeout(promise, ms, what) {
+  let timer;
+  return Promise.race([
+    promise,
+    new Promise((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+export function percentile(sorted, p) {
+  if (sorted.length === 0) return Number.NaN;
+  const rank = Math.ceil((p / 100) * sorted.length) - 1;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, rank))];
+}
+
+export function summarize(samples) {
+  const sorted = Float64Array.from(samples).sort();
+  let sum = 0;
+  for (const v of sorted) sum += v;
+  return {
+    n: sorted.length,
+    min: sorted[0],
+    p50: percentile(sorted, 50),
+    p90: percentile(sorted, 90),
+    p99: percentile(sorted, 99),
+    max: sorted[sorted.length - 1],
+    mean: sum / sorted.length,
+  };
+}
+
+/** CPU seconds (user + system) a process has used, all threads. */
+export function processCpuSeconds(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, USER_HZ = 100
+  } catch {
+    return undefined;
+  }
+}
+
+/** Busy CPU seconds of the whole machine (every core, every process). */
+export function machineBusySeconds() {
+  try {
+    const fields = readFileSync('/proc/stat', 'utf8')
+      .split('\n', 1)[0]
+      .trim()
+      .split(/\s+/)
+      .slice(1)
+      .map(Number);
+    // Interrupt and softirq time (where much loopback TCP work is booked) is left out: it belongs to no
+    // process, so it would show up as "other" during our own transfers. Steal (the hypervisor running
+    // someone else) counts.
+    const [user, nice, system, , , , , steal] = fields;
+    return (user + nice + system + steal) / 100;
+  } catch {
+    return undefined;
+  }
+}
