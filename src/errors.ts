@@ -22,6 +22,7 @@ const exitCodeByErrorCode = {
   E_TOXIPROXY_PROTOCOL: ExitCode.toolError,
   E_NOT_DEPLOYED: ExitCode.toolError,
   E_STORE_UNREACHABLE: ExitCode.toolError,
+  E_MISSING_PROGRAM: ExitCode.toolError,
   E_VERIFY_FAILED: ExitCode.expectationFailed,
   E_METRICS_PUSH: ExitCode.toolError,
   E_OUTPUT_WRITE: ExitCode.toolError,

@@ -21,7 +21,8 @@
  * so faults cut clients off too. A read goes to the region's own node (replicas answer reads). A write
  * goes to the primary whichever region it is made from: without Sentinel the `writer` region's node;
  * with Sentinel the node Sentinel reports (asked again at most every second, and after any write that
- * did not succeed), reached through the proxy of the region whose `client.upstream` is that address, or,
+ * did not succeed), reached through the proxy of the region whose `client.upstream` (or, when the nodes
+ * announce their proxies, `client.listen`) is that address, or,
  * when no region's is, directly (outside the proxies: faults do not touch that path). The write ack's
  * `via` says which: a region name, or the primary's host:port when reached directly; primaryRegion() says
  * the same before writing (undefined when reached directly). Sentinels are always reached directly.
@@ -445,8 +446,11 @@ export class RedisStore implements Store {
   }
 
   private targetFor(address: string): WriteTarget {
-    const entry = [...this.byRegion.values()].find(({ region }) =>
-      sameAddress(region.client.upstream, address),
+    // Sentinel names a node by its own address, or by the region's client proxy when the nodes announce
+    // their proxies (replica-announce-ip/port, as `geoctl fixture redis` does): either means that region.
+    const entry = [...this.byRegion.values()].find(
+      ({ region }) =>
+        sameAddress(region.client.upstream, address) || sameAddress(region.client.listen, address),
     );
     if (entry) return { node: entry.node, via: entry.region.name, label: describeEndpoint(entry.region) };
     const endpoint = splitHostPort(address) ?? { host: address, port: 6379 };

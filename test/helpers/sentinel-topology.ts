@@ -1,0 +1,46 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
+import { freePorts } from './free-ports.js';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+
+export type Region = 'us-east' | 'eu-west' | 'ap-south';
+export const REGIONS: Region[] = ['us-east', 'eu-west', 'ap-south'];
+
+export interface SentinelWiring {
+  file: string;
+  /** Each region's node port (client.upstream) and client proxy (client.listen). */
+  nodePort: Record<Region, number>;
+  clientListen: Record<Region, string>;
+  /** `from>to` → the link proxy's listen address. */
+  link: Map<string, string>;
+  sentinelPorts: number[];
+}
+
+/** A copy of fixtures/redis-sentinel/topology.yaml in `dir` with every 127.0.0.1 port swapped for a free one. */
+export async function wireSentinelTopology(dir: string): Promise<SentinelWiring> {
+  const text = await readFile(join(root, 'fixtures/redis-sentinel/topology.yaml'), 'utf8');
+  const fixed = [...new Set([...text.matchAll(/127\.0\.0\.1:(\d+)/g)].map((m) => m[1]!))];
+  const free = await freePorts(fixed.length);
+  const map = new Map(fixed.map((port, i) => [port, String(free[i])]));
+  const copy = text.replace(/127\.0\.0\.1:(\d+)/g, (_, port: string) => `127.0.0.1:${map.get(port)}`);
+  const file = join(dir, 'topology.yaml');
+  await writeFile(file, copy);
+  const doc = parse(copy) as {
+    store: { sentinel: { addresses: string[] } };
+    regions: Record<Region, { client: { listen: string; upstream: string } }>;
+    links: Array<{ from: string; to: string; listen: string }>;
+  };
+  const portOf = (address: string): number => Number(address.split(':')[1]);
+  const pick = <T>(f: (r: Region) => T) =>
+    Object.fromEntries(REGIONS.map((r) => [r, f(r)])) as Record<Region, T>;
+  return {
+    file,
+    nodePort: pick((r) => portOf(doc.regions[r].client.upstream)),
+    clientListen: pick((r) => doc.regions[r].client.listen),
+    link: new Map(doc.links.map((l) => [`${l.from}>${l.to}`, l.listen])),
+    sentinelPorts: doc.store.sentinel.addresses.map(portOf),
+  };
+}
