@@ -82,3 +82,27 @@ export function convergenceText(e: RunSummary['divergence'][number]['episodes'][
 export function clip(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
+
+/** One row per writer → reader pair and probe: count, p50/p90/p99/max, resolution, stale reads, never seen. */
+export function lagTableRows(s: RunSummary): string[][] {
+  return [
+    ...s.visibility.pairs.map((p) => [
+      pairLabel(p),
+      'visibility',
+      String(p.lag.count),
+      ...percentiles(p.lag),
+      resolutionMs(p.resolutionMs),
+      `${p.staleReads} (${ratio(p.staleRatio)})`,
+      String(p.neverSeen),
+    ]),
+    ...s.heartbeat.pairs.map((p) => [
+      pairLabel(p),
+      'heartbeat',
+      String(p.lag.count),
+      ...percentiles(p.lag),
+      resolutionMs(p.resolutionMs),
+      '-',
+      '-',
+    ]),
+  ];
+}

@@ -7,11 +7,10 @@ import {
   expectationsByConcern,
   failoverText,
   isoTime,
+  lagTableRows,
   measuredText,
   pairLabel,
   percentiles,
-  ratio,
-  resolutionMs,
   resolutionText,
   rpoText,
   STATUS_LABEL,
@@ -86,26 +85,7 @@ function render(s: RunSummary): string {
       ),
     );
   }
-  const lagRows = [
-    ...s.visibility.pairs.map((p) => [
-      pairLabel(p),
-      'visibility',
-      String(p.lag.count),
-      ...percentiles(p.lag),
-      resolutionMs(p.resolutionMs),
-      `${p.staleReads} (${ratio(p.staleRatio)})`,
-      String(p.neverSeen),
-    ]),
-    ...s.heartbeat.pairs.map((p) => [
-      pairLabel(p),
-      'heartbeat',
-      String(p.lag.count),
-      ...percentiles(p.lag),
-      resolutionMs(p.resolutionMs),
-      '-',
-      '-',
-    ]),
-  ];
+  const lagRows = lagTableRows(s);
   if (lagRows.length > 0) {
     out.push('### Replication lag (ms)', '');
     out.push(

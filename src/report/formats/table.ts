@@ -5,11 +5,10 @@ import {
   at,
   expectationsByConcern,
   failoverText,
+  lagTableRows,
   measuredText,
   pairLabel,
   percentiles,
-  ratio,
-  resolutionMs,
   resolutionText,
   rpoText,
   STATUS_LABEL,
@@ -37,26 +36,7 @@ async function render(s: RunSummary): Promise<string> {
       ),
     );
   if (s.visibility.pairs.length > 0 || s.heartbeat.pairs.length > 0) {
-    const rows = [
-      ...s.visibility.pairs.map((p) => [
-        pairLabel(p),
-        'visibility',
-        String(p.lag.count),
-        ...percentiles(p.lag),
-        resolutionMs(p.resolutionMs),
-        `${p.staleReads} (${ratio(p.staleRatio)})`,
-        String(p.neverSeen),
-      ]),
-      ...s.heartbeat.pairs.map((p) => [
-        pairLabel(p),
-        'heartbeat',
-        String(p.lag.count),
-        ...percentiles(p.lag),
-        resolutionMs(p.resolutionMs),
-        '-',
-        '-',
-      ]),
-    ];
+    const rows = lagTableRows(s);
     out.push(
       await table(
         ['lag (ms)', 'probe', 'n', 'p50', 'p90', 'p99', 'max', 'res.', 'stale reads', 'never seen'],
