@@ -106,3 +106,15 @@ export function lagTableRows(s: RunSummary): string[][] {
     ]),
   ];
 }
+
+/** One row per pair, probe and phase: count and p50/p90/p99/max. */
+export function lagByPhaseRows(s: RunSummary): string[][] {
+  const byPhase = (
+    probe: string,
+    p: RunSummary['visibility']['pairs'][number] | RunSummary['heartbeat']['pairs'][number],
+  ) => p.byPhase.map((ph) => [pairLabel(p), probe, ph.phase, String(ph.lag.count), ...percentiles(ph.lag)]);
+  return [
+    ...s.visibility.pairs.flatMap((p) => byPhase('visibility', p)),
+    ...s.heartbeat.pairs.flatMap((p) => byPhase('heartbeat', p)),
+  ];
+}

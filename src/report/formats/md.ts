@@ -7,10 +7,9 @@ import {
   expectationsByConcern,
   failoverText,
   isoTime,
+  lagByPhaseRows,
   lagTableRows,
   measuredText,
-  pairLabel,
-  percentiles,
   resolutionText,
   rpoText,
   STATUS_LABEL,
@@ -95,26 +94,7 @@ function render(s: RunSummary): string {
         'pairs',
       ),
     );
-    const phaseRows = [
-      ...s.visibility.pairs.flatMap((p) =>
-        p.byPhase.map((ph) => [
-          pairLabel(p),
-          'visibility',
-          ph.phase,
-          String(ph.lag.count),
-          ...percentiles(ph.lag),
-        ]),
-      ),
-      ...s.heartbeat.pairs.flatMap((p) =>
-        p.byPhase.map((ph) => [
-          pairLabel(p),
-          'heartbeat',
-          ph.phase,
-          String(ph.lag.count),
-          ...percentiles(ph.lag),
-        ]),
-      ),
-    ];
+    const phaseRows = lagByPhaseRows(s);
     if (phaseRows.length > 0) {
       out.push('<details><summary>Lag by phase</summary>', '');
       out.push(...rows(['Pair', 'Probe', 'Phase', 'n', 'p50', 'p90', 'p99', 'max'], phaseRows, 'rows'));

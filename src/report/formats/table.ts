@@ -5,10 +5,9 @@ import {
   at,
   expectationsByConcern,
   failoverText,
+  lagByPhaseRows,
   lagTableRows,
   measuredText,
-  pairLabel,
-  percentiles,
   resolutionText,
   rpoText,
   STATUS_LABEL,
@@ -43,26 +42,7 @@ async function render(s: RunSummary): Promise<string> {
         rows,
       ),
     );
-    const phaseRows = [
-      ...s.visibility.pairs.flatMap((p) =>
-        p.byPhase.map((ph) => [
-          pairLabel(p),
-          'visibility',
-          ph.phase,
-          String(ph.lag.count),
-          ...percentiles(ph.lag),
-        ]),
-      ),
-      ...s.heartbeat.pairs.flatMap((p) =>
-        p.byPhase.map((ph) => [
-          pairLabel(p),
-          'heartbeat',
-          ph.phase,
-          String(ph.lag.count),
-          ...percentiles(ph.lag),
-        ]),
-      ),
-    ];
+    const phaseRows = lagByPhaseRows(s);
     if (phaseRows.length > 0)
       out.push(
         await table(['lag by phase (ms)', 'probe', 'phase', 'n', 'p50', 'p90', 'p99', 'max'], phaseRows),
