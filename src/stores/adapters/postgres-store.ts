@@ -10,7 +10,11 @@
  *   table        the key-value table, `name` or `schema.name`, default `geoctl_kv`. open() creates it on
  *                the writer when missing: `CREATE TABLE IF NOT EXISTS <table> (key text PRIMARY KEY,
  *                value text NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())`.
- *   writer       the region whose server is the primary, by name or alias, default the first region.
+ *   writer       the region whose server is the primary, by name or alias, default the first region; or
+ *                `auto`: the region whose server is not in recovery (`SELECT pg_is_in_recovery()`), found
+ *                at open() and again after a write to it fails or goes unanswered, so writes follow a
+ *                promotion. It stays there while writes succeed (an old primary that comes back is not
+ *                chosen again while the promoted one answers).
  *   timeout      per operation, connecting included, default 2s. A write without an answer in time is
  *                indeterminate (it may have committed); a read is a fail.
  *   connections  pool size per region, default 4.
@@ -69,6 +73,8 @@ export interface PostgresStoreOptions {
   /** Validated identifiers: [name] or [schema, name]. */
   table: string[];
   writer: string;
+  /** `writer: auto`: find the writable server (pg_is_in_recovery() false) instead of trusting `writer`. */
+  autoWriter?: boolean;
   timeoutMs: number;
   connections: number;
 }
@@ -91,12 +97,14 @@ export function parsePostgresOptions(
       `expected a table name or schema.name of letters, digits and _ (e.g. geoctl_kv), got "${tableText}"`,
     );
   }
+  const autoWriter = o.at('writer') === 'auto';
   return {
+    ...(autoWriter ? { autoWriter } : {}),
     database: o.string('database', 'postgres') ?? 'postgres',
     user: o.string('user', 'postgres') ?? 'postgres',
     password: o.optionalString('password'),
     table,
-    writer: parseWriter(o, context.topology),
+    writer: autoWriter ? (context.topology.regions[0]?.name ?? '') : parseWriter(o, context.topology),
     timeoutMs: o.durationMs('timeout', 2_000),
     connections: o.integer('connections', 4, { min: 1, max: 256 }),
   };
@@ -203,6 +211,9 @@ export class PostgresStore implements Store {
   private readonly table: string;
   private readonly writeSql: string;
   private readonly readSql: string;
+  /** Where writes go now: options.writer, or with `writer: auto` the last server found writable. */
+  private writer: string;
+  private finding: Promise<string | undefined> | undefined;
 
   constructor(
     private readonly options: PostgresStoreOptions,
@@ -210,6 +221,7 @@ export class PostgresStore implements Store {
     Pool: PoolClass,
   ) {
     this.regions = context.topology.regions.map((r) => r.name);
+    this.writer = options.writer;
     for (const region of context.topology.regions) {
       const { host, port } = splitHostPort(region.client.listen) ?? {
         host: region.client.listen,
@@ -246,10 +258,11 @@ export class PostgresStore implements Store {
     op: OperationOptions = {},
   ): Promise<Outcome<WriteAck>> {
     if (!this.endpoints.has(region)) return fail(`unknown region ${region}`, 'UNKNOWN_REGION');
-    const writer = this.endpoints.get(this.options.writer)!;
+    const writer = this.endpoints.get(this.writer)!;
     const deadline = deadlineIn(op.timeoutMs ?? this.options.timeoutMs);
     const result = await writer.run(this.writeSql, [key, value], deadline);
     if (result.ok) return ok({ version: asText(result.rows[0]?.version), via: writer.region.name });
+    if (this.options.autoWriter) await this.findWriter(op.timeoutMs ?? this.options.timeoutMs);
     const error = this.redact(
       `write from ${region} to the writer, ${describeEndpoint(writer.region)}: ${result.message}`,
     );
@@ -276,7 +289,34 @@ export class PostgresStore implements Store {
 
   /** The writer region: writes go there. */
   async primaryRegion(): Promise<string | undefined> {
-    return this.options.writer;
+    return this.writer;
+  }
+
+  /**
+   * `writer: auto`: asks every region's server pg_is_in_recovery() at once and moves writes to the first that
+   * answers it is not in recovery (a server cut off by a fault does not hold the search up). Keeps the
+   * current writer when none answers as a primary within the timeout (a promotion not done yet).
+   * Concurrent callers share one search.
+   */
+  private findWriter(timeoutMs: number): Promise<string | undefined> {
+    this.finding ??= new Promise<string | undefined>((resolve) => {
+      let pending = this.regions.length;
+      let found = false;
+      for (const region of this.regions) {
+        void this.endpoints
+          .get(region)!
+          .run('SELECT pg_is_in_recovery() AS standby', [], deadlineIn(timeoutMs))
+          .then((result) => {
+            if (!found && result.ok && result.rows[0]?.standby === false) {
+              found = true;
+              this.writer = region;
+              resolve(region);
+            }
+            if (--pending === 0) resolve(undefined);
+          });
+      }
+    }).finally(() => (this.finding = undefined));
+    return this.finding;
   }
 
   async close(): Promise<void> {
@@ -299,8 +339,18 @@ export class PostgresStore implements Store {
       }),
     );
     if (problems.length > 0) throw this.connectError(problems);
+    if (this.options.autoWriter) {
+      const primary = this.regions.find((r) => roles.get(r) === false);
+      if (primary === undefined)
+        throw new GeoctlError(
+          'E_CONFIG',
+          "cannot open the postgres store: store.writer is auto and every region's server is a standby (pg_is_in_recovery() is true everywhere)",
+          { hint: 'Promote one, or name the writer region in store.writer.' },
+        );
+      this.writer = primary;
+    }
 
-    const writer = this.endpoints.get(this.options.writer)!;
+    const writer = this.endpoints.get(this.writer)!;
     const exists = await this.tableExists(writer, deadline());
     if (!exists) {
       if (roles.get(writer.region.name)) {
