@@ -1,12 +1,12 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
-import { chown, mkdir, mkdtemp, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { chown, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { Client } from 'pg';
 import { GeoctlError } from '../../errors.js';
 import { stateDir } from '../../state/state-dir.js';
 import type { Topology } from '../../topology/topology.js';
+import { checkPortsFree, FixtureProcesses, tail, type FixtureChild } from '../fixture-processes.js';
 import {
   HBA,
   planPostgresFixture,
@@ -67,15 +67,6 @@ export interface PostgresFixture {
 const READY_WITHIN_MS = 20_000;
 const FAST_MS = 5_000;
 
-interface Child {
-  name: string;
-  port: number;
-  log: string;
-  process: ChildProcess;
-  exited: Promise<void>;
-  done: boolean;
-}
-
 export async function startPostgresFixture(
   topology: Topology,
   options: PostgresFixtureOptions = {},
@@ -84,7 +75,10 @@ export async function startPostgresFixture(
   const plan = planPostgresFixture(topology);
   const programs = await findPostgresPrograms(env);
   const as = await postgresUser();
-  await checkPortsFree(plan.nodes.map((n) => n.port));
+  await checkPortsFree(
+    plan.nodes.map((n) => n.port),
+    'Is another `geoctl fixture postgres` (or a PostgreSQL) running with this topology? Stop it, or change the ports.',
+  );
   const pg = (await import('pg')).default;
   const parent = resolve(options.parentDir ?? tmpdir());
   if (as) await checkTraversable(parent, as);
@@ -97,12 +91,8 @@ export async function startPostgresFixture(
   delete childEnv.PGPASSWORD;
   const spawnAs = { cwd: dir, env: childEnv, ...(as ? { uid: as.uid, gid: as.gid } : {}) };
   const state = join(stateDir(env), 'fixture-postgres.env');
-  const children: Child[] = [];
-  let closing = false;
-  let started = false;
-  let rejectFailed: (error: Error) => void = () => undefined;
-  const failed = new Promise<never>((_, reject) => (rejectFailed = reject));
-  failed.catch(() => undefined);
+  const processes = new FixtureProcesses({ onEvent: options.onEvent });
+  const { children, failed } = processes;
 
   const step = async (what: string, file: string, args: string[]): Promise<void> => {
     const result = await new Promise<{ code: number | null; output: string }>((resolve, reject) => {
@@ -120,53 +110,17 @@ export async function startPostgresFixture(
       });
   };
 
-  const launch = async (node: PostgresNodePlan): Promise<Child> => {
-    const name = `postgres ${node.region}`;
-    const log = join(dir, `${node.region}.log`);
-    const out = await open(log, 'a');
-    await own(log);
-    // Detached: its own process group, so a terminal's Ctrl-C reaches geoctl alone, which stops it in order.
-    const child = spawn(programs.postgres, ['-D', join(dir, node.region)], {
-      ...spawnAs,
-      detached: true,
-      stdio: ['ignore', out.fd, out.fd],
-    });
-    await out.close();
-    const entry: Child = {
-      name,
-      port: node.port,
-      log,
-      process: child,
-      exited: Promise.resolve(),
-      done: false,
-    };
-    entry.exited = new Promise<void>((resolve) => {
-      child.once('error', (error) => {
-        entry.done = true;
-        if (!closing)
-          rejectFailed(new GeoctlError('E_INTERNAL', `${name} could not start: ${error.message}`));
-        resolve();
-      });
-      child.once('exit', (code, signal) => {
-        entry.done = true;
-        if (!closing) {
-          options.onEvent?.({ event: 'exited', process: name, pid: child.pid, code, signal });
-          void tail(log).then((text) =>
-            rejectFailed(
-              new GeoctlError(
-                'E_STORE_UNREACHABLE',
-                `${name} exited (${signal ?? `code ${code}`}) ${started ? 'while the fixture ran' : 'while starting'}`,
-                { hint: `Its last log lines:\n${text}` },
-              ),
-            ),
-          );
-        }
-        resolve();
-      });
-    });
-    children.push(entry);
-    return entry;
-  };
+  // Detached: its own process group, so a terminal's Ctrl-C reaches geoctl alone, which stops it in order.
+  const launch = (node: PostgresNodePlan): Promise<FixtureChild> =>
+    processes.launch(
+      `postgres ${node.region}`,
+      node.port,
+      join(dir, `${node.region}.log`),
+      programs.postgres,
+      ['-D', join(dir, node.region)],
+      { ...spawnAs, detached: true },
+      own,
+    );
 
   const connect = async (port: number): Promise<Client> => {
     const client = new pg.Client({
@@ -188,23 +142,20 @@ export async function startPostgresFixture(
   };
 
   const close = async (): Promise<void> => {
-    if (closing) return;
-    closing = true;
-    for (const child of children) if (!child.done) child.process.kill('SIGINT'); // fast shutdown
-    await Promise.all(
-      children.map(async (child) => {
-        const quit = setTimeout(() => child.process.kill('SIGQUIT'), FAST_MS);
-        const kill = setTimeout(() => child.process.kill('SIGKILL'), 2 * FAST_MS);
-        await child.exited;
-        clearTimeout(quit);
-        clearTimeout(kill);
-      }),
-    );
+    if (processes.isStopping) return;
+    // SIGINT is PostgreSQL's fast shutdown; SIGQUIT its immediate one.
+    await processes.stop({
+      signal: 'SIGINT',
+      escalate: [
+        { afterMs: FAST_MS, signal: 'SIGQUIT' },
+        { afterMs: 2 * FAST_MS, signal: 'SIGKILL' },
+      ],
+    });
     await rm(state, { force: true });
     await rm(dir, { recursive: true, force: true });
   };
 
-  const waitUntilAnswering = async (child: Child): Promise<void> => {
+  const waitUntilAnswering = async (child: FixtureChild): Promise<void> => {
     const deadline = Date.now() + READY_WITHIN_MS;
     for (;;) {
       if (child.done) await failed;
@@ -295,12 +246,12 @@ export async function startPostgresFixture(
     await close();
     throw error;
   }
-  started = true;
+  processes.started = true;
 
   const ready = (async () => {
     const since = Date.now();
     for (;;) {
-      if (closing) return;
+      if (processes.isStopping) return;
       const client = await connect(primary.port).catch(() => undefined);
       if (client) {
         const rows = await client
@@ -360,26 +311,4 @@ async function checkTraversable(parent: string, as: RunAs): Promise<void> {
       );
     if (path === dirname(path)) return;
   }
-}
-
-async function tail(file: string): Promise<string> {
-  const text = await readFile(file, 'utf8').catch(() => '');
-  return text.trim().split('\n').slice(-10).join('\n');
-}
-
-async function checkPortsFree(ports: number[]): Promise<void> {
-  const taken: number[] = [];
-  for (const port of ports) {
-    const free = await new Promise<boolean>((resolve) => {
-      const server = createServer();
-      server.once('error', () => resolve(false));
-      server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-    });
-    if (!free) taken.push(port);
-  }
-  if (taken.length > 0)
-    throw new GeoctlError('E_ADDRESS_IN_USE', `127.0.0.1 port ${taken.join(', ')} is in use`, {
-      hint: 'Is another `geoctl fixture postgres` (or a PostgreSQL) running with this topology? Stop it, or change the ports.',
-      details: { ports: taken },
-    });
 }

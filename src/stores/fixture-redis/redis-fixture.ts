@@ -1,11 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
-import { mkdir, mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import { GeoctlError } from '../../errors.js';
 import type { Topology } from '../../topology/topology.js';
+import { checkPortsFree, FixtureProcesses, tail, type FixtureChild } from '../fixture-processes.js';
 import { startKeeper, type Keeper, type KeeperEvent } from './redis-keeper.js';
 import { nodeConfig, planRedisFixture, sentinelConfig, type RedisFixturePlan } from './redis-plan.js';
 import { findRedisPrograms } from './redis-programs.js';
@@ -51,82 +50,36 @@ export interface RedisFixture {
 const READY_WITHIN_MS = 15_000;
 const STOP_GRACE_MS = 5_000;
 
-interface Child {
-  name: string;
-  port: number;
-  log: string;
-  process: ChildProcess;
-  exited: Promise<void>;
-  done: boolean;
-}
-
 export async function startRedisFixture(
   topology: Topology,
   options: RedisFixtureOptions,
 ): Promise<RedisFixture> {
   const plan = planRedisFixture(topology, options);
   const programs = await findRedisPrograms();
-  await checkPortsFree([...plan.nodes.map((n) => n.port), ...plan.sentinels.map((s) => s.port)]);
+  await checkPortsFree(
+    [...plan.nodes.map((n) => n.port), ...plan.sentinels.map((s) => s.port)],
+    'Is another `geoctl fixture redis` (or a Redis) running with this topology? Stop it, or change the ports.',
+  );
   const { Redis } = await import('ioredis');
   const dir = await mkdtemp(join(options.parentDir ?? tmpdir(), 'geoctl-fixture-redis-'));
-  const children: Child[] = [];
-  let closing = false;
-  let started = false;
-  let rejectFailed: (error: Error) => void = () => undefined;
-  const failed = new Promise<never>((_, reject) => (rejectFailed = reject));
-  failed.catch(() => undefined);
+  const processes = new FixtureProcesses({ onEvent: options.onEvent, portInUse: /Address already in use/ });
+  const { children, failed } = processes;
   const running: { keeper?: Keeper } = {};
 
   const launch = async (name: string, port: number, sub: string, file: string, args: string[]) => {
     const workDir = join(dir, sub);
     await mkdir(workDir, { recursive: true });
-    const log = join(dir, `${sub}.log`);
-    const out = await open(log, 'a');
-    const child = spawn(file, args, { stdio: ['ignore', out.fd, out.fd], cwd: workDir });
-    await out.close();
-    const entry: Child = { name, port, log, process: child, exited: Promise.resolve(), done: false };
-    entry.exited = new Promise<void>((resolve) => {
-      child.once('error', (error) => {
-        entry.done = true;
-        if (!closing)
-          rejectFailed(new GeoctlError('E_INTERNAL', `${name} could not start: ${error.message}`));
-        resolve();
-      });
-      child.once('exit', (code, signal) => {
-        entry.done = true;
-        if (!closing) {
-          options.onEvent?.({ event: 'exited', process: name, pid: child.pid, code, signal });
-          void tail(log).then((text) => {
-            const how = signal ?? `code ${code}`;
-            const inUse = /Address already in use/.test(text);
-            rejectFailed(
-              new GeoctlError(
-                inUse ? 'E_ADDRESS_IN_USE' : 'E_STORE_UNREACHABLE',
-                `${name} exited (${how}) ${started ? 'while the fixture ran' : 'while starting'}${inUse ? `: 127.0.0.1:${port} is in use` : ''}`,
-                { hint: `Its last log lines:\n${text}` },
-              ),
-            );
-          });
-        }
-        resolve();
-      });
-    });
-    children.push(entry);
-    return entry;
+    return processes.launch(name, port, join(dir, `${sub}.log`), file, args, { cwd: workDir });
   };
 
   const close = async (): Promise<void> => {
-    if (closing) return;
-    closing = true;
-    await running.keeper?.stop();
-    for (const child of [...children].reverse()) if (!child.done) child.process.kill('SIGTERM');
-    await Promise.all(
-      children.map(async (child) => {
-        const timer = setTimeout(() => child.process.kill('SIGKILL'), STOP_GRACE_MS);
-        await child.exited;
-        clearTimeout(timer);
-      }),
-    );
+    if (processes.isStopping) return;
+    await processes.stop({
+      before: async () => running.keeper?.stop(),
+      signal: 'SIGTERM',
+      reverse: true,
+      escalate: [{ afterMs: STOP_GRACE_MS, signal: 'SIGKILL' }],
+    });
     await rm(dir, { recursive: true, force: true });
   };
 
@@ -155,12 +108,12 @@ export async function startRedisFixture(
     throw error;
   }
 
-  started = true;
+  processes.started = true;
   running.keeper = startKeeper(Redis, plan, {
     everyMs: options.keepEveryMs ?? 200,
     onEvent: options.onEvent,
   });
-  const proc = (child: Child): RunningProcess => ({
+  const proc = (child: FixtureChild): RunningProcess => ({
     name: child.name,
     pid: child.process.pid,
     port: child.port,
@@ -182,13 +135,8 @@ export async function startRedisFixture(
   };
 }
 
-async function tail(file: string): Promise<string> {
-  const text = await readFile(file, 'utf8').catch(() => '');
-  return text.trim().split('\n').slice(-10).join('\n');
-}
-
 /** Polls PING on the process's own port until it answers; fails with its log after READY_WITHIN_MS. */
-async function waitUntilAnswering(RedisClass: typeof Redis, child: Child): Promise<void> {
+async function waitUntilAnswering(RedisClass: typeof Redis, child: FixtureChild): Promise<void> {
   const deadline = Date.now() + READY_WITHIN_MS;
   for (;;) {
     if (child.done) return; // `failed` reports it
@@ -217,22 +165,4 @@ async function waitUntilAnswering(RedisClass: typeof Redis, child: Child): Promi
     }
     await new Promise((r) => setTimeout(r, 50));
   }
-}
-
-/** E_ADDRESS_IN_USE naming every port someone else listens on (another fixture, say), before starting any. */
-async function checkPortsFree(ports: number[]): Promise<void> {
-  const taken: number[] = [];
-  for (const port of ports) {
-    const free = await new Promise<boolean>((resolve) => {
-      const server = createServer();
-      server.once('error', () => resolve(false));
-      server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-    });
-    if (!free) taken.push(port);
-  }
-  if (taken.length > 0)
-    throw new GeoctlError('E_ADDRESS_IN_USE', `127.0.0.1 port ${taken.join(', ')} is in use`, {
-      hint: 'Is another `geoctl fixture redis` (or a Redis) running with this topology? Stop it, or change the ports.',
-      details: { ports: taken },
-    });
 }
