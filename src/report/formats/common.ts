@@ -118,3 +118,26 @@ export function lagByPhaseRows(s: RunSummary): string[][] {
     ...s.heartbeat.pairs.flatMap((p) => byPhase('heartbeat', p)),
   ];
 }
+
+/** One row per conflict probe: rounds, how each resolved, lost updates, convergence p50. */
+export function conflictRows(s: RunSummary): string[][] {
+  return s.conflicts.map((c) => [
+    c.probe,
+    String(c.rounds),
+    String(c.byResolution.winner),
+    String(c.byResolution.siblings),
+    String(c.byResolution.unconverged),
+    String(c.lostUpdates),
+    duration(c.convergedAfter.p50 ?? undefined),
+  ]);
+}
+
+/** One row per failover probe: writes ok/fail/indeterminate (joined by `separator`), failover time, RPO. */
+export function failoverRows(s: RunSummary, separator = ' / '): string[][] {
+  return s.failover.map((f) => [
+    f.probe,
+    [f.writes.ok, f.writes.fail, f.writes.indeterminate].join(separator),
+    failoverText(f),
+    rpoText(f),
+  ]);
+}

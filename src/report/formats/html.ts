@@ -2,10 +2,11 @@ import { renderChart, esc, type ChartBand } from '../charts/svg-chart.js';
 import { count, duration, ms } from '../figures.js';
 import type { RunSummary } from '../summary.js';
 import {
+  conflictRows,
+  failoverRows,
   at,
   convergenceText,
   expectationsByConcern,
-  failoverText,
   isoTime,
   measuredText,
   pairLabel,
@@ -13,7 +14,6 @@ import {
   ratio,
   resolutionMs,
   resolutionText,
-  rpoText,
   STATUS_LABEL,
   thresholdText,
 } from './common.js';
@@ -298,31 +298,14 @@ function figures(s: RunSummary): string {
   if (s.failover.length > 0)
     out.push(
       '<h3>Failover and RPO</h3>',
-      table(
-        ['Probe', 'Writes ok / fail / indeterminate', 'Failover time', 'RPO'],
-        s.failover.map((f) => [
-          f.probe,
-          `${f.writes.ok} / ${f.writes.fail} / ${f.writes.indeterminate}`,
-          failoverText(f),
-          rpoText(f),
-        ]),
-        'probes',
-      ),
+      table(['Probe', 'Writes ok / fail / indeterminate', 'Failover time', 'RPO'], failoverRows(s), 'probes'),
     );
   if (s.conflicts.length > 0)
     out.push(
       '<h3>Conflicts</h3>',
       table(
         ['Probe', 'Rounds', 'Winner', 'Siblings', 'Never converged', 'Lost updates', 'Converged p50'],
-        s.conflicts.map((c) => [
-          c.probe,
-          String(c.rounds),
-          String(c.byResolution.winner),
-          String(c.byResolution.siblings),
-          String(c.byResolution.unconverged),
-          String(c.lostUpdates),
-          duration(c.convergedAfter.p50 ?? undefined),
-        ]),
+        conflictRows(s),
         'probes',
       ),
     );

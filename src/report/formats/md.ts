@@ -1,17 +1,17 @@
 import { count, duration } from '../figures.js';
 import type { RunSummary } from '../summary.js';
 import {
+  conflictRows,
+  failoverRows,
   at,
   clip,
   convergenceText,
   expectationsByConcern,
-  failoverText,
   isoTime,
   lagByPhaseRows,
   lagTableRows,
   measuredText,
   resolutionText,
-  rpoText,
   STATUS_LABEL,
   thresholdText,
 } from './common.js';
@@ -106,12 +106,7 @@ function render(s: RunSummary): string {
     out.push(
       ...rows(
         ['Probe', 'Writes ok / fail / indeterminate', 'Failover time', 'RPO'],
-        s.failover.map((f) => [
-          f.probe,
-          `${f.writes.ok} / ${f.writes.fail} / ${f.writes.indeterminate}`,
-          failoverText(f),
-          rpoText(f),
-        ]),
+        failoverRows(s),
         'probes',
       ),
     );
@@ -121,15 +116,7 @@ function render(s: RunSummary): string {
     out.push(
       ...rows(
         ['Probe', 'Rounds', 'Winner', 'Siblings', 'Never converged', 'Lost updates', 'Converged p50'],
-        s.conflicts.map((c) => [
-          c.probe,
-          String(c.rounds),
-          String(c.byResolution.winner),
-          String(c.byResolution.siblings),
-          String(c.byResolution.unconverged),
-          String(c.lostUpdates),
-          duration(c.convergedAfter.p50 ?? undefined),
-        ]),
+        conflictRows(s),
         'probes',
       ),
     );

@@ -2,14 +2,14 @@ import { count, duration } from '../figures.js';
 import { table } from '../text-table.js';
 import type { RunSummary } from '../summary.js';
 import {
+  conflictRows,
+  failoverRows,
   at,
   expectationsByConcern,
-  failoverText,
   lagByPhaseRows,
   lagTableRows,
   measuredText,
   resolutionText,
-  rpoText,
   STATUS_LABEL,
   thresholdText,
   convergenceText,
@@ -52,28 +52,12 @@ async function render(s: RunSummary): Promise<string> {
     out.push(
       await table(
         ['conflicts', 'rounds', 'winner', 'siblings', 'never converged', 'lost updates', 'converged p50'],
-        s.conflicts.map((c) => [
-          c.probe,
-          String(c.rounds),
-          String(c.byResolution.winner),
-          String(c.byResolution.siblings),
-          String(c.byResolution.unconverged),
-          String(c.lostUpdates),
-          duration(c.convergedAfter.p50 ?? undefined),
-        ]),
+        conflictRows(s),
       ),
     );
   if (s.failover.length > 0)
     out.push(
-      await table(
-        ['failover', 'writes ok/fail/indet.', 'failover time', 'RPO'],
-        s.failover.map((f) => [
-          f.probe,
-          `${f.writes.ok}/${f.writes.fail}/${f.writes.indeterminate}`,
-          failoverText(f),
-          rpoText(f),
-        ]),
-      ),
+      await table(['failover', 'writes ok/fail/indet.', 'failover time', 'RPO'], failoverRows(s, '/')),
     );
   if (s.divergence.length > 0)
     out.push(
