@@ -1,10 +1,5 @@
-import { readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
-import { freePorts } from './free-ports.js';
-
-const root = fileURLToPath(new URL('../../', import.meta.url));
+import { copyWithFreePorts } from './free-port-topology.js';
 
 export type Region = 'us-east' | 'eu-west' | 'ap-south';
 export const REGIONS: Region[] = ['us-east', 'eu-west', 'ap-south'];
@@ -21,13 +16,7 @@ export interface SentinelWiring {
 
 /** A copy of fixtures/redis-sentinel/topology.yaml in `dir` with every 127.0.0.1 port swapped for a free one. */
 export async function wireSentinelTopology(dir: string): Promise<SentinelWiring> {
-  const text = await readFile(join(root, 'fixtures/redis-sentinel/topology.yaml'), 'utf8');
-  const fixed = [...new Set([...text.matchAll(/127\.0\.0\.1:(\d+)/g)].map((m) => m[1]!))];
-  const free = await freePorts(fixed.length);
-  const map = new Map(fixed.map((port, i) => [port, String(free[i])]));
-  const copy = text.replace(/127\.0\.0\.1:(\d+)/g, (_, port: string) => `127.0.0.1:${map.get(port)}`);
-  const file = join(dir, 'topology.yaml');
-  await writeFile(file, copy);
+  const { file, text: copy } = await copyWithFreePorts('fixtures/redis-sentinel/topology.yaml', dir);
   const doc = parse(copy) as {
     store: { sentinel: { addresses: string[] } };
     regions: Record<Region, { client: { listen: string; upstream: string } }>;

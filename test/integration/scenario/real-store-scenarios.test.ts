@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { ExpectationResult, RunRecord } from '../../../src/report/run-results.js';
 import { killAllCli, runCli } from '../../helpers/cli.js';
-import { freePorts } from '../../helpers/free-ports.js';
+import { copyWithFreePorts } from '../../helpers/free-port-topology.js';
 import {
   eventually,
   ServerSet,
@@ -57,13 +57,7 @@ afterEach(async () => {
 
 /** A copy of a shipped topology in `dir` with every 127.0.0.1 port replaced by a free one. */
 async function wireTopology(shipped: string): Promise<Wiring> {
-  const text = await readFile(join(root, shipped), 'utf8');
-  const fixed = [...new Set([...text.matchAll(/127\.0\.0\.1:(\d+)/g)].map((m) => m[1]!))];
-  const free = await freePorts(fixed.length);
-  const map = new Map(fixed.map((port, i) => [port, String(free[i])]));
-  const copy = text.replace(/127\.0\.0\.1:(\d+)/g, (_, port: string) => `127.0.0.1:${map.get(port)}`);
-  const file = join(dir!, 'topology.yaml');
-  await writeFile(file, copy);
+  const { file, text: copy } = await copyWithFreePorts(shipped, dir!);
   const doc = parse(copy) as {
     regions: Record<Region, { client: { upstream: string } }>;
     links: Array<{ from: string; to: string; listen: string }>;
