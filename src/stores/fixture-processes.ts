@@ -2,11 +2,13 @@ import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process'
 import { createServer } from 'node:net';
 import { open, readFile } from 'node:fs/promises';
 import { GeoctlError } from '../errors.js';
+import { FixtureGuard } from './fixture-guard.js';
 
 /**
  * The server processes a real-store fixture (`geoctl fixture redis|postgres`) keeps as its children: each
  * with its own log file, watched so that one dying while the fixture runs fails the whole fixture, and
- * stopped together with escalating signals.
+ * stopped together with escalating signals. A FixtureGuard stops them and removes the fixture's files if
+ * this process dies without doing so.
  */
 export interface FixtureChild {
   name: string;
@@ -29,6 +31,8 @@ export interface FixtureProcessesOptions {
   onEvent?: ((event: FixtureExitEvent) => void) | undefined;
   /** A log line that means the port was taken: the failure is then E_ADDRESS_IN_USE naming it. */
   portInUse?: RegExp;
+  /** What the guard sends each server if this process dies without stopping them (SIGKILL 5 s later). */
+  abandonSignal: NodeJS.Signals;
 }
 
 /** How a fixture stops its children: the first signal to each (in that order), then escalations. */
@@ -48,8 +52,9 @@ export class FixtureProcesses {
   started = false;
   private stopping = false;
   private rejectFailed: (error: Error) => void = () => undefined;
+  private readonly guard = FixtureGuard.start();
 
-  constructor(private readonly options: FixtureProcessesOptions = {}) {
+  constructor(private readonly options: FixtureProcessesOptions) {
     this.failed = new Promise<never>((_, reject) => (this.rejectFailed = reject));
     this.failed.catch(() => undefined);
   }
@@ -68,6 +73,7 @@ export class FixtureProcesses {
     await onLogCreated(log);
     const child = spawn(file, args, { ...spawnOptions, stdio: ['ignore', out.fd, out.fd] });
     await out.close();
+    this.guard.killOnAbandon(child.pid, this.options.abandonSignal, spawnOptions.detached === true);
     const entry: FixtureChild = { name, port, log, process: child, exited: Promise.resolve(), done: false };
     entry.exited = new Promise<void>((resolve) => {
       child.once('error', (error) => {
@@ -105,6 +111,16 @@ export class FixtureProcesses {
         for (const timer of timers) clearTimeout(timer);
       }),
     );
+  }
+
+  /** A file or directory of the fixture's that must go even if this process dies without cleaning up. */
+  removeOnAbandon(path: string): void {
+    this.guard.removeOnAbandon(path);
+  }
+
+  /** Call once the fixture has stopped its children and removed its files: the guard then leaves them be. */
+  release(): void {
+    this.guard.release();
   }
 
   get isStopping(): boolean {

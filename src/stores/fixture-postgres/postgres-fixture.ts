@@ -91,7 +91,9 @@ export async function startPostgresFixture(
   delete childEnv.PGPASSWORD;
   const spawnAs = { cwd: dir, env: childEnv, ...(as ? { uid: as.uid, gid: as.gid } : {}) };
   const state = join(stateDir(env), 'fixture-postgres.env');
-  const processes = new FixtureProcesses({ onEvent: options.onEvent });
+  // SIGQUIT is PostgreSQL's immediate shutdown: what is left of an abandoned fixture is thrown away anyway.
+  const processes = new FixtureProcesses({ onEvent: options.onEvent, abandonSignal: 'SIGQUIT' });
+  processes.removeOnAbandon(dir);
   const { children, failed } = processes;
 
   const step = async (what: string, file: string, args: string[]): Promise<void> => {
@@ -153,6 +155,7 @@ export async function startPostgresFixture(
     });
     await rm(state, { force: true });
     await rm(dir, { recursive: true, force: true });
+    processes.release();
   };
 
   const waitUntilAnswering = async (child: FixtureChild): Promise<void> => {
@@ -231,6 +234,7 @@ export async function startPostgresFixture(
     for (const node of standbys) standbyChildren.push(await launch(node));
     await Promise.race([failed, Promise.all(standbyChildren.map(waitUntilAnswering))]);
     await mkdir(stateDir(env), { recursive: true, mode: 0o700 });
+    processes.removeOnAbandon(state);
     await writeFile(
       state,
       [

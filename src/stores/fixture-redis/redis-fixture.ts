@@ -62,7 +62,12 @@ export async function startRedisFixture(
   );
   const { Redis } = await import('ioredis');
   const dir = await mkdtemp(join(options.parentDir ?? tmpdir(), 'geoctl-fixture-redis-'));
-  const processes = new FixtureProcesses({ onEvent: options.onEvent, portInUse: /Address already in use/ });
+  const processes = new FixtureProcesses({
+    onEvent: options.onEvent,
+    portInUse: /Address already in use/,
+    abandonSignal: 'SIGTERM',
+  });
+  processes.removeOnAbandon(dir);
   const { children, failed } = processes;
   const running: { keeper?: Keeper } = {};
 
@@ -81,6 +86,7 @@ export async function startRedisFixture(
       escalate: [{ afterMs: STOP_GRACE_MS, signal: 'SIGKILL' }],
     });
     await rm(dir, { recursive: true, force: true });
+    processes.release();
   };
 
   try {

@@ -1,11 +1,14 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunRecord } from '../../../src/report/run-results.js';
 import { killAllCli, runCli, spawnCli, type CliProcess } from '../../helpers/cli.js';
+import { alive, descendants } from '../../helpers/processes.js';
+import { readObservations, runGameDay } from '../../helpers/game-day.js';
+import { deployedUrl, faultsLeftOn } from '../../helpers/toxics-left.js';
 import { wirePostgresTopology, type PostgresWiring } from '../../helpers/postgres-fixture-topology.js';
 
 // `geoctl fixture postgres` as a user runs it (the built CLI as a subprocess), on a copy of the shipped
@@ -13,6 +16,7 @@ import { wirePostgresTopology, type PostgresWiring } from '../../helpers/postgre
 // from PostgreSQL itself, on the servers' own ports: pg_stat_replication on the primary, and /proc.
 
 const INJECTED_MS = 200;
+const root = fileURLToPath(new URL('../../../', import.meta.url));
 
 interface ListeningEvent {
   event: 'listening';
@@ -26,48 +30,7 @@ let wiring: PostgresWiring;
 let env: Record<string, string>;
 let fixture: CliProcess;
 let listening: ListeningEvent;
-
-/** Running, and not a zombie: the state in /proc/PID/stat (after the last ')') is not Z. */
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-}
-
-/** Every descendant of `pid` (postgres's checkpointer, walsenders, walreceiver…), from /proc. */
-function descendants(pid: number): number[] {
-  const children = new Map<number, number[]>();
-  for (const entry of readdirSyncSafe('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
-    } catch {
-      // gone
-    }
-  }
-  const out: number[] = [];
-  const walk = (p: number) => {
-    for (const c of children.get(p) ?? []) {
-      out.push(c);
-      walk(c);
-    }
-  };
-  walk(pid);
-  return out;
-}
-
-function readdirSyncSafe(path: string): string[] {
-  try {
-    return readdirSync(path);
-  } catch {
-    return [];
-  }
-}
+let toxiproxyUrl: string;
 
 async function connect(port: number): Promise<pg.Client> {
   const client = new pg.Client({
@@ -90,6 +53,7 @@ beforeAll(async () => {
   wiring = await wirePostgresTopology(dir);
   const deployed = await runCli(['deploy', '--config', wiring.file, '--json'], env, 20_000);
   expect(deployed.code, deployed.stderr).toBe(0);
+  toxiproxyUrl = deployedUrl(deployed.stdout);
   fixture = spawnCli(['fixture', 'postgres', '--config', wiring.file, '--dir', dir, '--json'], env);
   listening = JSON.parse(await fixture.nextLine(30_000)) as ListeningEvent;
   for (;;) {
@@ -188,16 +152,11 @@ describe('geoctl fixture postgres: streaming through the proxies', () => {
       }
     })();
     const out = join(dir, 'latency-out');
-    const run = await runCli(['run', scenario, '--out', out], env, 40_000);
-    sampling = false;
-    await sampler;
-    await primary.end();
-    const record = JSON.parse(await readFile(join(out, 'run.json'), 'utf8')) as RunRecord;
-    const failed = record.expectations
-      .filter((e) => e.status !== 'pass')
-      .map((e) => `${e.text}: ${e.message}`);
-    expect(failed, `${run.stdout}\n${run.stderr}`).toEqual([]);
-    expect(run.code).toBe(0);
+    const { record } = await runGameDay([scenario], env, out, 40_000).finally(async () => {
+      sampling = false;
+      await sampler;
+      await primary.end();
+    });
 
     const phase = record.phases.find((p) => p.name === 'latency')!;
     // The first second of the phase still replays WAL sent before the fault; judge the rest.
@@ -219,6 +178,103 @@ describe('geoctl fixture postgres: streaming through the proxies', () => {
     // replay and the probe's polling.
     expect(Math.abs(rawP50 - median * 1000)).toBeLessThan(60);
   }, 45_000);
+
+  it('partition.yaml: eu-west stops replaying while the primary commits, and catches up after the heal when geoctl says', async () => {
+    // Ground truth from PostgreSQL on the servers' own ports, every 50 ms: the primary's WAL position and
+    // how far each standby has replayed.
+    const clients = await Promise.all(
+      (['us-east', 'eu-west', 'ap-south'] as const).map((r) => connect(wiring.serverPort[r])),
+    );
+    const lsn: Array<{ start: number; at: number; primary: bigint; eu: bigint; ap: bigint }> = [];
+    const toBytes = (text: string): bigint => {
+      const [hi, lo] = text.split('/');
+      return (BigInt(`0x${hi}`) << 32n) + BigInt(`0x${lo}`);
+    };
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        const start = Date.now();
+        const [p, e, a] = await Promise.all([
+          clients[0]!.query<{ l: string }>('SELECT pg_current_wal_lsn()::text AS l'),
+          clients[1]!.query<{ l: string }>('SELECT pg_last_wal_replay_lsn()::text AS l'),
+          clients[2]!.query<{ l: string }>('SELECT pg_last_wal_replay_lsn()::text AS l'),
+        ]);
+        lsn.push({
+          start,
+          at: Date.now(),
+          primary: toBytes(p.rows[0]!.l),
+          eu: toBytes(e.rows[0]!.l),
+          ap: toBytes(a.rows[0]!.l),
+        });
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    })();
+    const out = join(dir, 'partition-out');
+    const { record } = await runGameDay(
+      [join(root, 'fixtures/postgres-streaming/partition.yaml'), '--topology', wiring.file],
+      env,
+      out,
+      60_000,
+    ).finally(async () => {
+      sampling = false;
+      await sampler;
+      await Promise.all(clients.map((c) => c.end()));
+    });
+
+    expect(await faultsLeftOn(toxiproxyUrl)).toEqual([]);
+    const fault = record.faults.find((f) => f.kind === 'partition')!;
+    // The heal step starts removing the toxics at `at`; healedAt is when the last of them was gone (the
+    // link's own toxic may go first), so the heal's start is the lower bound.
+    const healStep = record.steps.find((step) => step.kind === 'heal')!;
+    const healedAt = healStep.at;
+    expect(fault.healedAt!).toBeGreaterThanOrEqual(healedAt);
+    // Fell behind: from 0.5 s into the partition (WAL already in flight may still land) until the heal,
+    // eu-west replayed nothing while the primary went on writing, and ap-south kept up.
+    const cut = lsn.filter((s) => s.at > fault.injectedAt + 500 && s.at < healedAt);
+    expect(cut.length).toBeGreaterThan(50);
+    expect(cut.at(-1)!.eu).toBe(cut[0]!.eu);
+    expect(cut.at(-1)!.primary > cut[0]!.primary).toBe(true);
+    expect(cut.at(-1)!.ap >= cut[0]!.primary).toBe(true);
+    // Caught up: eu-west replays again after the heal, up to where the primary was at the heal.
+    const frozen = cut.at(-1)!.eu;
+    const behindAtHeal = lsn.filter((s) => s.at <= healedAt).at(-1)!.primary;
+    const resumedIndex = lsn.findIndex((s) => s.at > healedAt && s.eu > frozen);
+    const resumed = lsn[resumedIndex];
+    const caughtUp = lsn.find((s) => s.at > healedAt && s.eu >= behindAtHeal);
+    expect(resumed, 'eu-west never replayed again').toBeDefined();
+    expect(caughtUp, 'eu-west never caught up').toBeDefined();
+
+    // geoctl's view of the same: every write acknowledged during the partition became visible in eu-west
+    // after the last sample that still saw eu-west frozen began, and by the first sample that saw it caught
+    // up, give or take the probe's own resolution (each sample saw the servers somewhere between its start
+    // and its end).
+    const observations = await readObservations(out);
+    const ackedAt = new Map<string, number>();
+    for (const o of observations)
+      if (o.probe === 'raw' && o.type === 'write' && o.outcome === 'ok')
+        ackedAt.set(o.key as string, o.at as number);
+    const visible = observations
+      .filter((o) => o.probe === 'raw' && o.type === 'visible' && o.reader === 'eu-west')
+      .map((o) => ({
+        acked: ackedAt.get(o.key as string)!,
+        at: ackedAt.get(o.key as string)! + (o.lagMs as number),
+        resolution: o.resolutionMs as number,
+      }))
+      .filter((v) => v.acked > fault.injectedAt + 500 && v.acked < healedAt);
+    expect(visible.length).toBeGreaterThan(30);
+    const first = Math.min(...visible.map((v) => v.at));
+    const last = Math.max(...visible.map((v) => v.at));
+    const resolution = Math.max(...visible.map((v) => v.resolution));
+    console.log(
+      `fixture postgres partition: ${visible.length} writes made during the 5 s partition became visible in eu-west ` +
+        `${(first - healedAt).toFixed(0)}..${(last - healedAt).toFixed(0)} ms after the heal began (it took ${(fault.healedAt! - healedAt).toFixed(0)} ms; geoctl); PostgreSQL: eu-west ` +
+        `replayed again ${(resumed!.at - healedAt).toFixed(0)} ms and had caught up ${(caughtUp!.at - healedAt).toFixed(0)} ms after it ` +
+        `(${behindAtHeal - frozen} bytes of WAL behind at the heal); probe resolution ±${(resolution / 2).toFixed(1)} ms`,
+    );
+    expect(first).toBeGreaterThanOrEqual(healedAt);
+    expect(first).toBeGreaterThanOrEqual(lsn[resumedIndex - 1]!.start - resolution);
+    expect(last).toBeLessThanOrEqual(caughtUp!.at + resolution);
+  }, 60_000);
 
   it('SIGINT: every server and its processes gone, the temporary directory and the state file removed', async () => {
     const pids = listening.nodes.map((n) => n.pid);

@@ -1,9 +1,10 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { killAllCli, runCli, spawnCli } from '../../helpers/cli.js';
+import { killAllCli, runCli, spawnCli, type CliProcess } from '../../helpers/cli.js';
+import { alive, eventually } from '../../helpers/processes.js';
 import { wireSentinelTopology } from '../../helpers/sentinel-topology.js';
 
 // `geoctl fixture redis` without the proxies deployed: what it starts, and how it fails.
@@ -21,13 +22,21 @@ interface ListeningEvent {
   sentinels: Array<{ pid: number }>;
 }
 
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
+/** Starts the fixture (no proxies deployed) in a new temporary directory; resolves on its `listening` line. */
+async function startFixture(
+  prefix: string,
+): Promise<{ fixture: CliProcess; listening: ListeningEvent; pids: number[] }> {
+  dir = await mkdtemp(join(tmpdir(), prefix));
+  const wiring = await wireSentinelTopology(dir);
+  const fixture = spawnCli(['fixture', 'redis', '-c', wiring.file, '--dir', dir, '--json'], {
+    GEOCTL_STATE_DIR: join(dir, 'state'),
+  });
+  const listening = JSON.parse(await fixture.nextLine(20_000)) as ListeningEvent;
+  const pids = [...listening.nodes, ...listening.sentinels].map((p) => p.pid);
+  expect(pids).toHaveLength(6);
+  expect(pids.every(alive)).toBe(true);
+  expect(existsSync(listening.dir)).toBe(true);
+  return { fixture, listening, pids };
 }
 
 describe('geoctl fixture redis: lifecycle', () => {
@@ -47,16 +56,7 @@ describe('geoctl fixture redis: lifecycle', () => {
   });
 
   it('a child that dies stops the fixture: every other child stopped, the directory removed, exit 1', async () => {
-    dir = await mkdtemp(join(tmpdir(), 'geoctl-fixture-redis-crash-'));
-    const wiring = await wireSentinelTopology(dir);
-    const fixture = spawnCli(['fixture', 'redis', '-c', wiring.file, '--dir', dir, '--json'], {
-      GEOCTL_STATE_DIR: join(dir, 'state'),
-    });
-    const listening = JSON.parse(await fixture.nextLine(20_000)) as ListeningEvent;
-    const pids = [...listening.nodes, ...listening.sentinels].map((p) => p.pid);
-    expect(pids).toHaveLength(6);
-    expect(pids.every(alive)).toBe(true);
-    expect(existsSync(listening.dir)).toBe(true);
+    const { fixture, listening, pids } = await startFixture('geoctl-fixture-redis-crash-');
     process.kill(listening.sentinels[1]!.pid, 'SIGKILL');
     const result = await fixture.result(15_000);
     expect(result.code).toBe(1);
@@ -67,5 +67,20 @@ describe('geoctl fixture redis: lifecycle', () => {
     expect(last.error.message).toMatch(/redis-sentinel :\d+ exited \(SIGKILL\)/);
     expect(pids.filter(alive)).toEqual([]);
     expect(existsSync(listening.dir)).toBe(false);
+  }, 30_000);
+
+  it('SIGKILL of the fixture itself: its guard stops every child and removes the directory', async () => {
+    const { fixture, listening, pids } = await startFixture('geoctl-fixture-redis-killed-');
+    // SIGKILL runs none of geoctl's cleanup: only the guard can stop the servers now.
+    fixture.child.kill('SIGKILL');
+    expect((await fixture.result(5_000)).signal).toBe('SIGKILL');
+    // The guard sends SIGTERM, then SIGKILL 5 s later to whatever is still running.
+    const gone = await eventually(
+      () => pids.every((pid) => !alive(pid)) && !existsSync(listening.dir),
+      12_000,
+    );
+    expect(pids.filter(alive)).toEqual([]);
+    expect(existsSync(listening.dir)).toBe(false);
+    expect(gone).toBe(true);
   }, 30_000);
 });

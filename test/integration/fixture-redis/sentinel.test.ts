@@ -1,12 +1,14 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { RunRecord } from '../../../src/report/run-results.js';
 import { killAllCli, runCli, spawnCli, type CliProcess } from '../../helpers/cli.js';
+import { alive } from '../../helpers/processes.js';
+import { failoverSummary, readObservations, runGameDay } from '../../helpers/game-day.js';
+import { deployedUrl, faultsLeftOn } from '../../helpers/toxics-left.js';
 import { eventually } from '../../helpers/real-servers.js';
 import { REGIONS, wireSentinelTopology, type Region } from '../../helpers/sentinel-topology.js';
 
@@ -46,17 +48,6 @@ const direct = async (port: number): Promise<Redis> => {
 const infoField = (info: string, name: string): string | undefined =>
   new RegExp(`^${name}:(.*)$`, 'm').exec(info)?.[1]?.trim();
 
-/** Running, and not a zombie (`kill -0` succeeds on a zombie): state in /proc/PID/stat is not Z. */
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // "pid (comm) S …": comm may hold spaces, so the state is the field after the last ')'.
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-}
-
 /**
  * Starts the fixture, runs `scenario` (which isolates us-east, the primary), checks geoctl's figures against
  * Sentinel and Redis, then stops the fixture. Returns geoctl's lost-write count.
@@ -69,6 +60,7 @@ async function gameDay(scenario: string): Promise<number> {
   const deployed = await runCli(['deploy', '--config', wiring.file, '--json'], env, 20_000);
   expect(deployed.code, deployed.stderr).toBe(0);
   const server = (JSON.parse(deployed.stdout) as { server: { pid?: number } }).server;
+  const toxiproxyUrl = deployedUrl(deployed.stdout);
   cleanup.push(async () => {
     await runCli(['teardown', '--config', wiring.file, '--json'], env, 15_000);
     if (server.pid !== undefined) {
@@ -113,29 +105,21 @@ async function gameDay(scenario: string): Promise<number> {
   }
 
   const out = join(dir, 'out');
-  const run = await runCli(
-    ['run', join(root, scenario), '--topology', wiring.file, '--out', out],
+  const { record } = await runGameDay(
+    [join(root, scenario), '--topology', wiring.file],
     env,
+    out,
     60_000,
+    async () => {
+      const log = await readFile(join(env.GEOCTL_STATE_DIR, 'embedded', 'server.log'), 'utf8').catch(
+        () => '(no embedded server log)',
+      );
+      return `\nembedded server log:\n${log.slice(-3000)}`;
+    },
   );
-  const record = JSON.parse(await readFile(join(out, 'run.json'), 'utf8')) as RunRecord;
-  const failed = record.expectations.filter((e) => e.status !== 'pass').map((e) => `${e.text}: ${e.message}`);
-  const serverLog = await readFile(join(env.GEOCTL_STATE_DIR, 'embedded', 'server.log'), 'utf8').catch(
-    () => '(no embedded server log)',
-  );
-  expect(failed, `${run.stdout}\n${run.stderr}\nembedded server log:\n${serverLog.slice(-3000)}`).toEqual([]);
-  expect(run.code, `${run.stderr}\nembedded server log:\n${serverLog.slice(-3000)}`).toBe(0);
+  expect(await faultsLeftOn(toxiproxyUrl)).toEqual([]);
 
-  const summary = (record.probes as Record<string, { summary: unknown }>).failover!.summary as {
-    failover: {
-      seconds: number;
-      lastBefore: { ackedAt: number; landedIn: string };
-      firstAfter: { ackedAt: number; landedIn: string };
-      resolutionMs: number;
-      switchedRegion: boolean;
-    };
-    rpo: { lostWrites: number; checkedIn: string; unreadable: number };
-  };
+  const summary = failoverSummary(record);
   const isolatedAt = record.faults.find((f) => f.kind === 'isolate')!.injectedAt;
   // The new primary, per the Sentinels: its announced address is a region's client proxy.
   const sentinel = await direct(wiring.sentinelPorts[0]!);
@@ -168,10 +152,7 @@ async function gameDay(scenario: string): Promise<number> {
   expect(Math.abs(summary.failover.seconds - sentinelSeconds) * 1000).toBeLessThanOrEqual(toleranceMs + 50);
 
   // RPO: every acknowledged write, read on the new primary's own port (not through geoctl or a proxy).
-  const observations = (await readFile(join(out, 'observations.jsonl'), 'utf8'))
-    .trim()
-    .split('\n')
-    .map((line) => JSON.parse(line) as Record<string, unknown>);
+  const observations = await readObservations(out);
   const rawKey = observations.find((o) => o.probe === 'raw' && typeof o.key === 'string')!.key as string;
   const runId = rawKey.split('/')[2]!.replace(/-raw$/, '');
   const acked = observations

@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { ExpectationResult, RunRecord } from '../../../src/report/run-results.js';
 import { killAllCli, runCli } from '../../helpers/cli.js';
+import { faultsLeftOn } from '../../helpers/toxics-left.js';
 import { copyWithFreePorts } from '../../helpers/free-port-topology.js';
 import {
   eventually,
@@ -109,13 +110,6 @@ async function runShipped(
   return { ...result, record };
 }
 
-/** Every toxic left on geoctl's embedded server. */
-async function toxicsOn(url: string): Promise<string[]> {
-  const res = await fetch(`${url}/proxies`);
-  const proxies = (await res.json()) as Record<string, { toxics: Array<{ name: string }> }>;
-  return Object.values(proxies).flatMap((p) => p.toxics.map((t) => t.name));
-}
-
 function expectation(record: RunRecord, text: string): ExpectationResult {
   const found = record.expectations.find((e) => e.text.startsWith(text));
   if (!found)
@@ -173,7 +167,7 @@ describe('the shipped real-store scenarios, end to end through `geoctl run`', ()
 
     const run = await runShipped('fixtures/scenarios/redis-replication.yaml', wiring, env);
     checkRecord(run);
-    expect(await toxicsOn(deployed.url)).toEqual([]);
+    expect(await faultsLeftOn(deployed.url)).toEqual([]);
 
     // The replicas replicate through the link proxies (as the topology says), and are back in sync.
     for (const [i, region] of (['eu-west', 'ap-south'] as const).entries()) {
@@ -219,7 +213,7 @@ describe('the shipped real-store scenarios, end to end through `geoctl run`', ()
 
     const run = await runShipped('fixtures/scenarios/postgres-streaming.yaml', wiring, env);
     checkRecord(run);
-    expect(await toxicsOn(deployed.url)).toEqual([]);
+    expect(await faultsLeftOn(deployed.url)).toEqual([]);
 
     // Both standbys stream from the primary again, each through its link proxy.
     const client = await primary.client();
