@@ -19,6 +19,7 @@ export class ProbeMetrics {
   readonly operations: Counter<'region' | 'operation' | 'outcome'>;
   readonly staleReads: Counter<'from' | 'to'>;
   readonly neverVisible: Counter<'from' | 'to'>;
+  readonly uncheckedWrites: Counter<'from' | 'to'>;
   readonly readYourWritesViolations: Counter<'region'>;
   readonly divergentKeys: Gauge;
   readonly conflicts: Counter<'resolution'>;
@@ -57,6 +58,12 @@ export class ProbeMetrics {
     this.neverVisible = new Counter({
       name: 'geoctl_never_visible_writes_total',
       help: 'Acknowledged writes of region `from` not visible in region `to` within the visibility timeout.',
+      labelNames: ['from', 'to'],
+      registers,
+    });
+    this.uncheckedWrites = new Counter({
+      name: 'geoctl_unchecked_writes_total',
+      help: 'Acknowledged writes of region `from` not followed in region `to`, which already had the probe concurrency of visibility checks pending.',
       labelNames: ['from', 'to'],
       registers,
     });
@@ -124,6 +131,9 @@ export class ProbeMetrics {
         break;
       case 'never-seen':
         this.neverVisible.inc({ from: String(o.writer), to: String(o.reader) });
+        break;
+      case 'unchecked':
+        this.uncheckedWrites.inc({ from: String(o.writer), to: String(o.reader) });
         break;
       case 'ryw-violation':
         this.readYourWritesViolations.inc({ region: String(o.writer) });

@@ -9,6 +9,7 @@ export interface RawOptions {
   /** Regions whose visibility lag is measured (a writer's own region is checked for read-your-writes). */
   readers: string[];
   rate: number;
+  /** Writes in flight at most; also the visibility checks each reader region may have pending at most. */
   concurrency: number;
   /** A write not visible in a region after this long counts as never seen there. */
   visibilityTimeoutMs: number;
@@ -34,6 +35,8 @@ export interface RawPairSummary {
   staleReads: number;
   neverSeen: number;
   readErrors: number;
+  /** Writes not followed in this region because it already had `concurrency` checks pending. */
+  unchecked: number;
 }
 
 export interface RawSummary {
@@ -56,6 +59,9 @@ interface PairState {
   staleReads: number;
   neverSeen: number;
   readErrors: number;
+  unchecked: number;
+  /** Visibility checks in flight here. */
+  pending: number;
 }
 
 /**
@@ -64,6 +70,11 @@ interface PairState {
  * taken as the middle of its round trip; the value became visible between the last read that missed it
  * (or the ack) and the first that saw it, and the lag is the middle of that interval, with its width
  * reported as the resolution.
+ *
+ * A write holds a concurrency slot only until it is acknowledged and read back in its own region; the
+ * checks in the other regions go on apart, each region with its own bound of `concurrency` pending checks.
+ * So a region that stops seeing writes (a partition) fills only its own checks, while the others keep
+ * being measured at the full rate; writes it has no room for are counted as unchecked there, not hidden.
  */
 export async function runRawProbe(ctx: ProbeContext, options: RawOptions): Promise<RawSummary> {
   const pairs = new Map<string, PairState>();
@@ -75,9 +86,18 @@ export async function runRawProbe(ctx: ProbeContext, options: RawOptions): Promi
     for (const r of options.readers) if (r !== w) pairs.set(`${w}>${r}`, newPair());
   }
 
+  // Checks in other regions outlive the write's slot; a crash in one stops the pacer through the next write.
+  const checks = new Set<Promise<void>>();
+  let crashed: { error: unknown } | undefined;
+  const crash = new AbortController();
+  const settleChecks = async (): Promise<void> => {
+    await Promise.all([...checks]);
+    if (crashed) throw crashed.error;
+  };
   const pacing = await pace(
     { rate: options.rate, concurrency: options.concurrency, clock: ctx.clock, signal: ctx.signal },
     async (index) => {
+      if (crashed) throw crashed.error;
       const writer = options.writers[index % options.writers.length]!;
       const key = `geoctl/raw/${ctx.runId}/${index}`;
       const value = `${ctx.runId}:${index}`;
@@ -98,63 +118,94 @@ export async function runRawProbe(ctx: ProbeContext, options: RawOptions): Promi
         ...(outcome.status === 'ok' ? {} : { error: outcome.error }),
       });
       if (outcome.status !== 'ok') return;
-      const readers = options.readers.includes(writer) ? options.readers : [writer, ...options.readers];
-      await Promise.all(
-        readers.map(async (reader) => {
-          const seen = await pollUntilVisible(ctx, options, reader, key, value, t1);
-          if (reader === writer) {
-            if (seen.staleReads > 0 || !seen.visible) {
-              ryw[writer] = (ryw[writer] ?? 0) + 1;
-              ctx.observe({
-                probe: 'raw',
-                type: 'ryw-violation',
-                at: ctx.clock.now(),
-                writer,
-                key,
-                staleReads: seen.staleReads,
-              });
-            }
-            return;
-          }
-          const pair = pairs.get(`${writer}>${reader}`)!;
-          pair.checked += 1;
-          pair.staleReads += seen.staleReads;
-          pair.readErrors += seen.readErrors;
-          if (seen.staleReads > 0) pair.staleFirst += 1;
-          if (!seen.visible) {
-            pair.neverSeen += 1;
-            ctx.observe({
-              probe: 'raw',
-              type: 'never-seen',
-              at: ctx.clock.now(),
-              writer,
-              reader,
-              key,
-              timeoutMs: options.visibilityTimeoutMs,
-            });
-            return;
-          }
-          const visibleAt = (seen.lower + seen.upper) / 2;
-          const lagMs = Math.max(0, visibleAt - t1);
-          pair.lagFromAck.record(lagMs);
-          pair.lagFromStart.record(Math.max(0, visibleAt - t0));
-          pair.resolution.record(seen.upper - seen.lower);
-          ctx.observe({
-            probe: 'raw',
-            type: 'visible',
-            at: ctx.clock.now(),
-            writer,
-            reader,
-            key,
-            lagMs,
-            lagFromStartMs: visibleAt - t0,
-            resolutionMs: seen.upper - seen.lower,
-            staleReads: seen.staleReads,
+      for (const reader of options.readers) {
+        if (reader === writer) continue;
+        const pair = pairs.get(`${writer}>${reader}`)!;
+        if (pair.pending >= options.concurrency) {
+          pair.unchecked += 1;
+          ctx.observe({ probe: 'raw', type: 'unchecked', at: t1, writer, reader, key });
+          continue;
+        }
+        pair.pending += 1;
+        const check: Promise<void> = checkVisibility(reader, pair, key, value, t0, t1, writer)
+          .catch((error: unknown) => {
+            crashed ??= { error };
+            crash.abort();
+          })
+          .finally(() => {
+            pair.pending -= 1;
+            checks.delete(check);
           });
-        }),
-      );
+        checks.add(check);
+      }
+      // Read-your-writes in the writer's own region, within the write's slot.
+      const own = await pollUntilVisible(ctx, options, writer, key, value, t1);
+      if (own.staleReads > 0 || !own.visible) {
+        ryw[writer] = (ryw[writer] ?? 0) + 1;
+        ctx.observe({
+          probe: 'raw',
+          type: 'ryw-violation',
+          at: ctx.clock.now(),
+          writer,
+          key,
+          staleReads: own.staleReads,
+        });
+      }
     },
-  );
+  ).catch(async (error: unknown) => {
+    // The probe crashed: stop following writes (each check ends after its current read) and rethrow.
+    crash.abort();
+    await Promise.all([...checks]);
+    throw error;
+  });
+  await settleChecks();
+
+  async function checkVisibility(
+    reader: string,
+    pair: PairState,
+    key: string,
+    value: string,
+    t0: number,
+    t1: number,
+    writer: string,
+  ): Promise<void> {
+    const seen = await pollUntilVisible(ctx, options, reader, key, value, t1, crash.signal);
+    if (crash.signal.aborted) return;
+    pair.checked += 1;
+    pair.staleReads += seen.staleReads;
+    pair.readErrors += seen.readErrors;
+    if (seen.staleReads > 0) pair.staleFirst += 1;
+    if (!seen.visible) {
+      pair.neverSeen += 1;
+      ctx.observe({
+        probe: 'raw',
+        type: 'never-seen',
+        at: ctx.clock.now(),
+        writer,
+        reader,
+        key,
+        timeoutMs: options.visibilityTimeoutMs,
+      });
+      return;
+    }
+    const visibleAt = (seen.lower + seen.upper) / 2;
+    const lagMs = Math.max(0, visibleAt - t1);
+    pair.lagFromAck.record(lagMs);
+    pair.lagFromStart.record(Math.max(0, visibleAt - t0));
+    pair.resolution.record(seen.upper - seen.lower);
+    ctx.observe({
+      probe: 'raw',
+      type: 'visible',
+      at: ctx.clock.now(),
+      writer,
+      reader,
+      key,
+      lagMs,
+      lagFromStartMs: visibleAt - t0,
+      resolutionMs: seen.upper - seen.lower,
+      staleReads: seen.staleReads,
+    });
+  }
 
   return {
     probe: 'raw',
@@ -177,6 +228,7 @@ export async function runRawProbe(ctx: ProbeContext, options: RawOptions): Promi
         staleReads: p.staleReads,
         neverSeen: p.neverSeen,
         readErrors: p.readErrors,
+        unchecked: p.unchecked,
       };
     }),
     readYourWritesViolations: ryw,
@@ -194,6 +246,8 @@ function newPair(): PairState {
     staleReads: 0,
     neverSeen: 0,
     readErrors: 0,
+    unchecked: 0,
+    pending: 0,
   };
 }
 
@@ -205,6 +259,7 @@ async function pollUntilVisible(
   key: string,
   value: string,
   ackAt: number,
+  stop?: AbortSignal,
 ): Promise<{ visible: boolean; lower: number; upper: number; staleReads: number; readErrors: number }> {
   let lower = ackAt;
   let staleReads = 0;
@@ -223,8 +278,9 @@ async function pollUntilVisible(
       lower = Math.max(lower, middle);
     } else readErrors += 1;
     // Stop on the deadline even mid-run; a Ctrl-C lets reads in flight finish their write's check.
-    if (end >= deadline) return { visible: false, lower, upper: end, staleReads, readErrors };
-    await ctx.clock.sleep(Math.min(options.pollMs, deadline - end));
+    if (end >= deadline || stop?.aborted)
+      return { visible: false, lower, upper: end, staleReads, readErrors };
+    await ctx.clock.sleep(Math.min(options.pollMs, deadline - end), stop);
   }
 }
 

@@ -52,6 +52,8 @@ export interface VisibilityPair {
   /** Share of checks with a stale read or never seen (as `raw.<region>.stale_ratio`). */
   staleRatio: number | null;
   neverSeen: number;
+  /** Writes not followed in the reader region: it already had the probe's concurrency of checks pending. */
+  unchecked: number;
   byPhase: PhaseStat[];
 }
 
@@ -241,7 +243,7 @@ export function summarizeRun(run: LoadedRun): RunSummary {
           w[o.outcome] += 1;
         continue;
       }
-      if (o.type !== 'visible' && o.type !== 'never-seen') continue;
+      if (o.type !== 'visible' && o.type !== 'never-seen' && o.type !== 'unchecked') continue;
       const reader = String(o.reader);
       const pair = getOr(visibility, `${o.probe}>${writer}>${reader}`, () => ({
         ...newPair(o.probe, writer, reader, buckets),
@@ -249,7 +251,12 @@ export function summarizeRun(run: LoadedRun): RunSummary {
         staleReads: 0,
         staleChecks: 0,
         neverSeen: 0,
+        unchecked: 0,
       }));
+      if (o.type === 'unchecked') {
+        pair.unchecked += 1;
+        continue;
+      }
       pair.checked += 1;
       if (o.type === 'never-seen') {
         pair.neverSeen += 1;
@@ -400,6 +407,7 @@ export function summarizeRun(run: LoadedRun): RunSummary {
         staleChecks: p.staleChecks,
         staleRatio: p.checked === 0 ? null : round(p.staleChecks / p.checked),
         neverSeen: p.neverSeen,
+        unchecked: p.unchecked,
         byPhase: byPhase(p, phaseNames),
       })),
       writers: [...writers.values()],
@@ -472,6 +480,7 @@ interface VisibilityExtra {
   staleReads: number;
   staleChecks: number;
   neverSeen: number;
+  unchecked: number;
 }
 
 interface ConflictAcc {

@@ -6,6 +6,7 @@ import type { RawSummary } from '../../probes/raw-probe.js';
 import type { ConflictSummary } from '../../probes/conflict-probe.js';
 import type { DivergenceSummary } from '../../probes/divergence-probe.js';
 import { ms, pct, seqRanges } from '../../report/figures.js';
+import { neverSeenText } from '../../report/formats/common.js';
 import { table } from './table.js';
 
 const hist = (h: HistogramSummary): string[] => [ms(h.p50), ms(h.p90), ms(h.p99), ms(h.max)];
@@ -28,7 +29,7 @@ export async function renderRaw(result: SessionResult<RawSummary>): Promise<stri
     ms(p.lagFromStart.p50),
     `±${ms((p.resolution.p50 ?? 0) / 2)}`,
     pct(p.staleAfterAck),
-    String(p.neverSeen),
+    neverSeenText(p),
   ]);
   const writes = Object.entries(s.writes).map(
     ([region, w]) =>
@@ -52,6 +53,9 @@ export async function renderRaw(result: SessionResult<RawSummary>): Promise<stri
       rows,
     ),
     ...writes,
+    s.pairs.some((p) => p.unchecked > 0)
+      ? `"unchecked": writes not followed in a region that already had ${'--concurrency'} visibility checks pending (it stopped seeing writes); the other regions were measured at the full rate.`
+      : '',
     s.late > 0 ? `The probe fell behind its rate ${s.late} times (all ${'--concurrency'} slots busy).` : '',
     footer(result),
   ]

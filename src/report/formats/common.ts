@@ -78,6 +78,11 @@ export function convergenceText(e: RunSummary['divergence'][number]['episodes'][
     : `${duration(e.convergedAfterMs)} (±${duration(e.resolutionMs / 2)})`;
 }
 
+/** Never seen, and the writes a saturated region could not follow (which are in no other figure). */
+export function neverSeenText(p: { neverSeen: number; unchecked: number }): string {
+  return p.unchecked > 0 ? `${p.neverSeen} (+${p.unchecked} unchecked)` : String(p.neverSeen);
+}
+
 /** Shortens text for a cell; whole text stays in the JSON report. */
 export function clip(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
@@ -93,7 +98,7 @@ export function lagTableRows(s: RunSummary): string[][] {
       ...percentiles(p.lag),
       resolutionMs(p.resolutionMs),
       `${p.staleReads} (${ratio(p.staleRatio)})`,
-      String(p.neverSeen),
+      neverSeenText(p),
     ]),
     ...s.heartbeat.pairs.map((p) => [
       pairLabel(p),

@@ -9,6 +9,7 @@ import {
   expectationsByConcern,
   isoTime,
   measuredText,
+  neverSeenText,
   pairLabel,
   percentiles,
   ratio,
@@ -238,7 +239,7 @@ function figures(s: RunSummary): string {
         ...percentiles(p.lag),
         resolutionMs(p.resolutionMs),
         `${p.staleReads} (${ratio(p.staleRatio)})`,
-        String(p.neverSeen),
+        neverSeenText(p),
       ],
       ...p.byPhase.map((ph) => [
         '',

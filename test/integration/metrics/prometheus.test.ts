@@ -248,12 +248,13 @@ describe('promtool check metrics', () => {
     let metrics: ProbeMetrics | undefined;
     const all = async (ctx: ProbeContext) => {
       const [raw, lag, failover, divergence, conflict] = await Promise.all([
-        // eu-west: visible late, so stale reads; ap-south (partitioned): never visible.
+        // eu-west: visible late, so stale reads; ap-south (partitioned): never visible, and with room to
+        // follow only 4 writes at once (each for 300 ms, 20 writes/s), some unchecked.
         runRawProbe(ctx, {
           writers: ['us-east'],
           readers: ['eu-west', 'ap-south'],
           rate: 20,
-          concurrency: 32,
+          concurrency: 4,
           visibilityTimeoutMs: 300,
           pollMs: 5,
           operationTimeoutMs: 1_000,
@@ -338,6 +339,12 @@ describe('promtool check metrics', () => {
       sampleOf(samples, { __name__: 'geoctl_never_visible_writes_total', from: 'us-east', to: 'ap-south' })!
         .value,
     ).toBe(result.summary.raw.pairs.find((p) => p.reader === 'ap-south')!.neverSeen);
+    const unchecked = result.summary.raw.pairs.find((p) => p.reader === 'ap-south')!.unchecked;
+    expect(unchecked).toBeGreaterThan(0);
+    expect(
+      sampleOf(samples, { __name__: 'geoctl_unchecked_writes_total', from: 'us-east', to: 'ap-south' })!
+        .value,
+    ).toBe(unchecked);
   }, 20_000);
 });
 

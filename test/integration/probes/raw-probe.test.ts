@@ -124,6 +124,38 @@ describe('raw probe: read-after-write visibility lag against the fixture storeâ€
     // The first writes after heal wait for the replication link to re-dial; the rest flow at once.
     expect(euHealed.lagFromAck.p50!).toBeLessThan(20);
   });
+
+  it('a partitioned reader fills only its own checks: the other region is followed for every write', async () => {
+    const plan = planFault(
+      topology,
+      { kind: 'partition', a: ['us-east'], b: ['eu-west'], oneway: false, mode: 'blackhole' },
+      { id: 'rawstarv', now: Date.now() },
+    );
+    await injectFault(driver, topology, plan, { verify: false });
+    // 25 writes/s for 1.2 s, each followed in eu-west for 3 s: eu-west has room for 4 checks at a time.
+    const { summary, observations } = await probe(1_200, { concurrency: 4 });
+    const acked = observations.filter((o) => o.type === 'write' && o.outcome === 'ok').length;
+    const eu = summary.pairs.find((p) => p.reader === 'eu-west')!;
+    const ap = summary.pairs.find((p) => p.reader === 'ap-south')!;
+    expect(acked).toBeGreaterThan(20);
+    // Every acknowledged write is accounted for in eu-west: 4 followed until the timeout, the rest unchecked.
+    expect(eu.checked).toBe(4);
+    expect(eu.neverSeen).toBe(4);
+    expect(eu.unchecked).toBe(acked - 4);
+    expect(observations.filter((o) => o.type === 'unchecked' && o.reader === 'eu-west')).toHaveLength(
+      eu.unchecked,
+    );
+    // ap-south, untouched, is followed for every write and at the probe's full rate.
+    expect(ap.checked).toBe(acked);
+    expect(ap.unchecked).toBe(0);
+    expect(ap.neverSeen).toBe(0);
+    expect(summary.late).toBe(0);
+    // The same writes, as the fixture's own record has them applied in ap-south.
+    const applied = kv
+      .truth()
+      .writes.filter((w) => w.key.startsWith('geoctl/raw/test/') && w.applied['ap-south']);
+    expect(applied.length).toBe(acked);
+  });
 });
 
 describe('lag probe: heartbeat lag against the ground truth', () => {
