@@ -15,7 +15,11 @@ export default class ProbeRaw extends ProbeCommand {
   static override flags = {
     ...probeFlags,
     rate: Flags.integer({ description: 'writes per second', default: 20, min: 1 }),
-    concurrency: Flags.integer({ description: 'operations in flight at most', default: 64, min: 1 }),
+    concurrency: Flags.integer({
+      description: 'writes in flight at most, and visibility checks pending per reader region at most',
+      default: 64,
+      min: 1,
+    }),
     'visibility-timeout': Flags.string({
       description: 'give up on a write not visible after this long',
       default: '10s',
