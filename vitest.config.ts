@@ -11,6 +11,7 @@ const GAME_DAYS = [
   'test/integration/demo.test.ts',
   'test/integration/scenario/real-store-scenarios.test.ts',
   'test/integration/fixture-redis/sentinel.test.ts',
+  'test/integration/fixture-redis/partition.test.ts',
   'test/integration/fixture-postgres/*.test.ts',
 ];
 

@@ -1,14 +1,14 @@
 import { existsSync } from 'node:fs';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chmod } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { RunRecord } from '../../../src/report/run-results.js';
-import { killAllCli, runCli, spawnCli, type CliProcess } from '../../helpers/cli.js';
+import { runCli, spawnCli, type CliProcess } from '../../helpers/cli.js';
 import { wirePostgresTopology, type PostgresWiring } from '../../helpers/postgres-fixture-topology.js';
 import { alive, descendants, eventually } from '../../helpers/processes.js';
+import { useScratch } from '../../helpers/scratch.js';
 import {
   failoverSummary,
   readObservations,
@@ -22,15 +22,7 @@ import { deployedUrl, faultsLeftOn } from '../../helpers/toxics-left.js';
 // servers' own ports: which node is out of recovery, and every acknowledged key read on the promoted one.
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
-let dir: string | undefined;
-const cleanup: Array<() => Promise<unknown>> = [];
-
-afterEach(async () => {
-  killAllCli();
-  for (const step of cleanup.splice(0).reverse()) await step().catch(() => undefined);
-  if (dir) await rm(dir, { recursive: true, force: true });
-  dir = undefined;
-}, 30_000);
+const scratch = useScratch();
 
 let toxiproxyUrl = '';
 
@@ -49,19 +41,18 @@ async function startFixture(): Promise<{
   fixture: CliProcess;
   listening: Listening;
 }> {
-  const base = await mkdtemp(join(tmpdir(), 'geoctl-fixture-postgres-promote-'));
-  dir = base;
+  const dir = await scratch.dir('geoctl-fixture-postgres-promote-');
   await chmod(dir, 0o755); // as root, the servers run as postgres
   const env = { GEOCTL_STATE_DIR: join(dir, 'state'), TOXIPROXY_URL: '' };
   const wiring = await wirePostgresTopology(dir);
   const deployed = await runCli(['deploy', '--config', wiring.file, '--json'], env, 20_000);
   expect(deployed.code, deployed.stderr).toBe(0);
   toxiproxyUrl = deployedUrl(deployed.stdout);
-  cleanup.push(() => runCli(['teardown', '--config', wiring.file, '--json'], env, 15_000));
+  scratch.defer(() => runCli(['teardown', '--config', wiring.file, '--json'], env, 15_000));
   const fixture = spawnCli(['fixture', 'postgres', '--config', wiring.file, '--dir', dir, '--json'], env);
   // Stop it with SIGINT when an assertion fails, so its servers are gone before the next test (after a
   // SIGKILL from killAllCli the guard stops them, but up to 5 s later).
-  cleanup.push(async () => {
+  scratch.defer(async () => {
     if (fixture.child.exitCode !== null || fixture.child.signalCode !== null) return;
     fixture.child.kill('SIGINT');
     await fixture.result(20_000);
@@ -70,7 +61,7 @@ async function startFixture(): Promise<{
   expect(listening.event).toBe('listening');
   for (;;) if ((JSON.parse(await fixture.nextLine(20_000)) as { event: string }).event === 'ready') break;
 
-  return { base, wiring, env, fixture, listening };
+  return { base: dir, wiring, env, fixture, listening };
 }
 
 /** `geoctl run` of a shipped scenario against the fixture; every expectation must pass. */

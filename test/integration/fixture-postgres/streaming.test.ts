@@ -7,6 +7,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { killAllCli, runCli, spawnCli, type CliProcess } from '../../helpers/cli.js';
 import { alive, descendants } from '../../helpers/processes.js';
+import { partitionCatchUp, samplePositions } from '../../helpers/catch-up.js';
 import { readObservations, runGameDay } from '../../helpers/game-day.js';
 import { deployedUrl, faultsLeftOn } from '../../helpers/toxics-left.js';
 import { wirePostgresTopology, type PostgresWiring } from '../../helpers/postgres-fixture-topology.js';
@@ -185,30 +186,18 @@ describe('geoctl fixture postgres: streaming through the proxies', () => {
     const clients = await Promise.all(
       (['us-east', 'eu-west', 'ap-south'] as const).map((r) => connect(wiring.serverPort[r])),
     );
-    const lsn: Array<{ start: number; at: number; primary: bigint; eu: bigint; ap: bigint }> = [];
     const toBytes = (text: string): bigint => {
       const [hi, lo] = text.split('/');
       return (BigInt(`0x${hi}`) << 32n) + BigInt(`0x${lo}`);
     };
-    let sampling = true;
-    const sampler = (async () => {
-      while (sampling) {
-        const start = Date.now();
-        const [p, e, a] = await Promise.all([
-          clients[0]!.query<{ l: string }>('SELECT pg_current_wal_lsn()::text AS l'),
-          clients[1]!.query<{ l: string }>('SELECT pg_last_wal_replay_lsn()::text AS l'),
-          clients[2]!.query<{ l: string }>('SELECT pg_last_wal_replay_lsn()::text AS l'),
-        ]);
-        lsn.push({
-          start,
-          at: Date.now(),
-          primary: toBytes(p.rows[0]!.l),
-          eu: toBytes(e.rows[0]!.l),
-          ap: toBytes(a.rows[0]!.l),
-        });
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    })();
+    const lsn = samplePositions(async () => {
+      const [p, e, a] = await Promise.all([
+        clients[0]!.query<{ l: string }>('SELECT pg_current_wal_lsn()::text AS l'),
+        clients[1]!.query<{ l: string }>('SELECT pg_last_wal_replay_lsn()::text AS l'),
+        clients[2]!.query<{ l: string }>('SELECT pg_last_wal_replay_lsn()::text AS l'),
+      ]);
+      return { primary: toBytes(p.rows[0]!.l), cut: toBytes(e.rows[0]!.l), other: toBytes(a.rows[0]!.l) };
+    });
     const out = join(dir, 'partition-out');
     const { record } = await runGameDay(
       [join(root, 'fixtures/postgres-streaming/partition.yaml'), '--topology', wiring.file],
@@ -216,64 +205,27 @@ describe('geoctl fixture postgres: streaming through the proxies', () => {
       out,
       60_000,
     ).finally(async () => {
-      sampling = false;
-      await sampler;
+      await lsn.stop();
       await Promise.all(clients.map((c) => c.end()));
     });
 
     expect(await faultsLeftOn(toxiproxyUrl)).toEqual([]);
-    const fault = record.faults.find((f) => f.kind === 'partition')!;
-    // The heal step starts removing the toxics at `at`; healedAt is when the last of them was gone (the
-    // link's own toxic may go first), so the heal's start is the lower bound.
-    const healStep = record.steps.find((step) => step.kind === 'heal')!;
-    const healedAt = healStep.at;
-    expect(fault.healedAt!).toBeGreaterThanOrEqual(healedAt);
-    // Fell behind: from 0.5 s into the partition (WAL already in flight may still land) until the heal,
-    // eu-west replayed nothing while the primary went on writing, and ap-south kept up.
-    const cut = lsn.filter((s) => s.at > fault.injectedAt + 500 && s.at < healedAt);
-    expect(cut.length).toBeGreaterThan(50);
-    expect(cut.at(-1)!.eu).toBe(cut[0]!.eu);
-    expect(cut.at(-1)!.primary > cut[0]!.primary).toBe(true);
-    expect(cut.at(-1)!.ap >= cut[0]!.primary).toBe(true);
-    // Caught up: eu-west replays again after the heal, up to where the primary was at the heal.
-    const frozen = cut.at(-1)!.eu;
-    const behindAtHeal = lsn.filter((s) => s.at <= healedAt).at(-1)!.primary;
-    const resumedIndex = lsn.findIndex((s) => s.at > healedAt && s.eu > frozen);
-    const resumed = lsn[resumedIndex];
-    const caughtUp = lsn.find((s) => s.at > healedAt && s.eu >= behindAtHeal);
-    expect(resumed, 'eu-west never replayed again').toBeDefined();
-    expect(caughtUp, 'eu-west never caught up').toBeDefined();
-
-    // geoctl's view of the same: every write acknowledged during the partition became visible in eu-west
-    // after the last sample that still saw eu-west frozen began, and by the first sample that saw it caught
-    // up, give or take the probe's own resolution (each sample saw the servers somewhere between its start
-    // and its end).
-    const observations = await readObservations(out);
-    const ackedAt = new Map<string, number>();
-    for (const o of observations)
-      if (o.probe === 'raw' && o.type === 'write' && o.outcome === 'ok')
-        ackedAt.set(o.key as string, o.at as number);
-    const visible = observations
-      .filter((o) => o.probe === 'raw' && o.type === 'visible' && o.reader === 'eu-west')
-      .map((o) => ({
-        acked: ackedAt.get(o.key as string)!,
-        at: ackedAt.get(o.key as string)! + (o.lagMs as number),
-        resolution: o.resolutionMs as number,
-      }))
-      .filter((v) => v.acked > fault.injectedAt + 500 && v.acked < healedAt);
-    expect(visible.length).toBeGreaterThan(30);
-    const first = Math.min(...visible.map((v) => v.at));
-    const last = Math.max(...visible.map((v) => v.at));
-    const resolution = Math.max(...visible.map((v) => v.resolution));
-    console.log(
-      `fixture postgres partition: ${visible.length} writes made during the 5 s partition became visible in eu-west ` +
-        `${(first - healedAt).toFixed(0)}..${(last - healedAt).toFixed(0)} ms after the heal began (it took ${(fault.healedAt! - healedAt).toFixed(0)} ms; geoctl); PostgreSQL: eu-west ` +
-        `replayed again ${(resumed!.at - healedAt).toFixed(0)} ms and had caught up ${(caughtUp!.at - healedAt).toFixed(0)} ms after it ` +
-        `(${behindAtHeal - frozen} bytes of WAL behind at the heal); probe resolution ±${(resolution / 2).toFixed(1)} ms`,
+    // Fell behind while cut off (eu-west replayed nothing while the primary committed and ap-south kept
+    // up), then replayed again after the heal up to where the primary was; and geoctl saw the writes made
+    // meanwhile become visible exactly then.
+    const { window, catchUp, seen } = partitionCatchUp(
+      lsn.samples,
+      record,
+      await readObservations(out),
+      'eu-west',
     );
-    expect(first).toBeGreaterThanOrEqual(healedAt);
-    expect(first).toBeGreaterThanOrEqual(lsn[resumedIndex - 1]!.start - resolution);
-    expect(last).toBeLessThanOrEqual(caughtUp!.at + resolution);
+    const healedAt = window.healStart;
+    console.log(
+      `fixture postgres partition: ${seen.count} writes made during the 5 s partition became visible in eu-west ` +
+        `${(seen.first - healedAt).toFixed(0)}..${(seen.last - healedAt).toFixed(0)} ms after the heal began (it took ${(window.healedAt - healedAt).toFixed(0)} ms; geoctl); PostgreSQL: eu-west ` +
+        `replayed again ${(catchUp.resumed.at - healedAt).toFixed(0)} ms and had caught up ${(catchUp.caughtUp.at - healedAt).toFixed(0)} ms after it ` +
+        `(${catchUp.behindAtHeal - catchUp.frozen} bytes of WAL behind at the heal); probe resolution ±${(seen.resolution / 2).toFixed(1)} ms`,
+    );
   }, 60_000);
 
   it('SIGINT: every server and its processes gone, the temporary directory and the state file removed', async () => {

@@ -1,12 +1,12 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
-import { afterEach, describe, expect, it } from 'vitest';
-import { killAllCli, runCli, spawnCli, type CliProcess } from '../../helpers/cli.js';
+import { describe, expect, it } from 'vitest';
+import { runCli, spawnCli, type CliProcess } from '../../helpers/cli.js';
 import { alive } from '../../helpers/processes.js';
+import { useScratch } from '../../helpers/scratch.js';
 import { failoverSummary, readObservations, runGameDay } from '../../helpers/game-day.js';
 import { deployedUrl, faultsLeftOn } from '../../helpers/toxics-left.js';
 import { eventually } from '../../helpers/real-servers.js';
@@ -27,21 +27,13 @@ interface ListeningEvent {
   sentinels: Array<{ address: string; pid: number }>;
 }
 
-let dir: string | undefined;
-const cleanup: Array<() => Promise<unknown>> = [];
-
-afterEach(async () => {
-  killAllCli();
-  for (const step of cleanup.splice(0).reverse()) await step().catch(() => undefined);
-  if (dir) await rm(dir, { recursive: true, force: true });
-  dir = undefined;
-}, 30_000);
+const scratch = useScratch();
 
 const direct = async (port: number): Promise<Redis> => {
   const client = new Redis({ host: '127.0.0.1', port, lazyConnect: true, maxRetriesPerRequest: 1 });
   client.on('error', () => undefined);
   await client.connect();
-  cleanup.push(async () => client.disconnect());
+  scratch.defer(async () => client.disconnect());
   return client;
 };
 
@@ -53,7 +45,7 @@ const infoField = (info: string, name: string): string | undefined =>
  * Sentinel and Redis, then stops the fixture. Returns geoctl's lost-write count.
  */
 async function gameDay(scenario: string): Promise<number> {
-  dir = await mkdtemp(join(tmpdir(), 'geoctl-fixture-redis-test-'));
+  const dir = await scratch.dir('geoctl-fixture-redis-test-');
   const env = { GEOCTL_STATE_DIR: join(dir, 'state'), TOXIPROXY_URL: '' };
   const wiring = await wireSentinelTopology(dir);
 
@@ -61,7 +53,7 @@ async function gameDay(scenario: string): Promise<number> {
   expect(deployed.code, deployed.stderr).toBe(0);
   const server = (JSON.parse(deployed.stdout) as { server: { pid?: number } }).server;
   const toxiproxyUrl = deployedUrl(deployed.stdout);
-  cleanup.push(async () => {
+  scratch.defer(async () => {
     await runCli(['teardown', '--config', wiring.file, '--json'], env, 15_000);
     if (server.pid !== undefined) {
       try {
