@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import type { ReusedReadBuffer } from './reused-read-buffer.js';
 import { ToxicLink } from './toxic-link.js';
 import type { ToxicCollection } from './toxic-collection.js';
 
@@ -19,6 +20,8 @@ export class Connection {
     readonly upstream: Socket,
     private readonly toxics: ToxicCollection,
     private readonly events: ConnectionEvents,
+    /** How `upstream` was dialed to be read (see ReusedReadBuffer); without it, through 'data' events. */
+    private readonly upstreamReader?: ReusedReadBuffer,
   ) {
     // Decided once, at accept: only connections that saw a reset_peer toxic from the start get RST.
     this.resetOnClose = toxics.list().some((toxic) => toxic.type.resetsConnections === true);
@@ -42,7 +45,7 @@ export class Connection {
     this.toxics.attach(this.upstreamLink);
     this.toxics.attach(this.downstreamLink);
     this.upstreamLink.start(this.toxics.chain('upstream'));
-    this.downstreamLink.start(this.toxics.chain('downstream'));
+    this.downstreamLink.start(this.toxics.chain('downstream'), this.upstreamReader);
     this.client.resume();
   }
 

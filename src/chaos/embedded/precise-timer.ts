@@ -14,6 +14,12 @@ interface Entry {
 }
 
 const SPIN_WINDOW_MS = 1.5;
+/**
+ * libuv timers count whole milliseconds, so a setTimeout may fire up to about 1 ms before or after the time
+ * asked for. Re-arming one for what is left when it fires early only sleeps again (a sub-millisecond timer
+ * becomes a 1 ms one) and eats the spin window; within this much of the window, spin instead.
+ */
+const TIMER_SLACK_MS = 1;
 
 class PreciseScheduler {
   private heap: Entry[] = [];
@@ -21,6 +27,7 @@ class PreciseScheduler {
   private timer: NodeJS.Timeout | undefined;
   private timerDeadline = Infinity;
   private spinning = false;
+  private readonly spinAgain = (): void => this.spin();
 
   schedule(deadline: number, callback: () => void): () => void {
     const entry: Entry = { deadline, seq: this.seq++, callback, cancelled: false };
@@ -40,7 +47,7 @@ class PreciseScheduler {
     }
     const wakeAt = next.deadline - SPIN_WINDOW_MS;
     const now = performance.now();
-    if (wakeAt <= now) {
+    if (wakeAt - TIMER_SLACK_MS <= now) {
       this.clearTimer();
       this.spin();
       return;
@@ -63,8 +70,8 @@ class PreciseScheduler {
       next.callback();
     }
     const next = this.peekLive();
-    if (next && next.deadline - SPIN_WINDOW_MS <= performance.now()) {
-      setImmediate(() => this.spin());
+    if (next && next.deadline - SPIN_WINDOW_MS - TIMER_SLACK_MS <= performance.now()) {
+      setImmediate(this.spinAgain);
       return;
     }
     this.spinning = false;

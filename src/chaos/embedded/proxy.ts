@@ -2,6 +2,7 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 import { apiErrors } from './api-error.js';
 import { Connection } from './connection.js';
 import { formatAddress, resolveTcpAddress, splitHostPort } from './net-address.js';
+import { ReusedReadBuffer } from './reused-read-buffer.js';
 import { ToxicCollection } from './toxic-collection.js';
 
 export interface ProxySpec {
@@ -97,7 +98,13 @@ export class Proxy {
       client.destroy();
       return;
     }
-    const upstream = connect({ host: target.host || 'localhost', port: target.port, noDelay: true });
+    const reader = new ReusedReadBuffer();
+    const upstream = connect({
+      host: target.host || 'localhost',
+      port: target.port,
+      noDelay: true,
+      onread: reader.onread,
+    });
     const onDialError = (): void => {
       // Toxiproxy just closes the client when the upstream cannot be dialed.
       client.destroy();
@@ -113,9 +120,13 @@ export class Proxy {
         client.destroy();
         return;
       }
-      const connection = new Connection(client, upstream, this.toxics, {
-        onClosed: (closed) => this.connectionClosed(closed),
-      });
+      const connection = new Connection(
+        client,
+        upstream,
+        this.toxics,
+        { onClosed: (closed) => this.connectionClosed(closed) },
+        reader,
+      );
       this.connections.add(connection);
       connection.start();
     });

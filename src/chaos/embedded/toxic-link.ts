@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import { now } from './precise-timer.js';
+import type { ReusedReadBuffer } from './reused-read-buffer.js';
 import { forward, type ChunkSink, type StreamChunk } from './stream-chunk.js';
 import { ToxicStub } from './toxic-stub.js';
 import type { Direction, ToxicWrapper } from './toxic-wrapper.js';
@@ -42,10 +43,12 @@ export class ToxicLink {
     private readonly hooks: LinkHooks,
   ) {}
 
-  start(chain: readonly ToxicWrapper[]): void {
+  /** `reader`: the source was dialed with its `onread`, so reads arrive through it instead of 'data'. */
+  start(chain: readonly ToxicWrapper[], reader?: ReusedReadBuffer): void {
     for (const wrapper of chain) this.appendStub(wrapper);
     for (const [i, stub] of this.stubs.entries()) stub.run(this.wrappers[i]!);
-    this.source.on('data', (data: Buffer) => this.onData(data));
+    if (reader) reader.attach((view) => this.onBorrowed(view));
+    else this.source.on('data', (data: Buffer) => this.onData(data));
     this.source.on('end', () => this.endInput());
     this.source.on('close', () => this.endInput());
     this.dest.on('drain', () => this.relieve());
@@ -128,6 +131,18 @@ export class ToxicLink {
     }
     this.stubs[0]!.input.push({ data, arrivedAt: now() });
     if (this.queuedBytes() > this.stageBudget()) this.pause();
+  }
+
+  /** A read into a buffer the reader reuses; true while a pending write still holds it. */
+  private onBorrowed(view: Buffer): boolean {
+    if (this.stubs.length === 0) {
+      this.onData(view);
+      // A write that did not complete at once (or queued behind one that did not) keeps `view`.
+      return this.dest.writableLength > 0;
+    }
+    // Toxics hold chunks for as long as they like: give them a copy the size of the read.
+    this.onData(Buffer.from(view));
+    return false;
   }
 
   private writeOut(chunk: StreamChunk): void {
