@@ -1,5 +1,4 @@
 import { mkdir, writeFile } from 'node:fs/promises';
-import { createServer, type AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startEmbeddedToxiproxy } from '../chaos/embedded/embedded-server.js';
@@ -11,6 +10,7 @@ import { loadScenario } from '../scenario/load-scenario.js';
 import { runScenario, type RunScenarioOptions } from '../scenario/run-scenario.js';
 import { startFixtureKv, type FixtureKv } from '../stores/fixture-kv/kv-cluster.js';
 import { openStore } from '../stores/open-store.js';
+import { freeLoopbackPorts } from '../topology/free-ports.js';
 import { loadTopology } from '../topology/load-topology.js';
 
 const scenariosDir = fileURLToPath(new URL('../../fixtures/scenarios/', import.meta.url));
@@ -113,7 +113,7 @@ export async function runDemo(options: {
 
 /** Three regions; every pair linked, so a replica can take over when the primary is cut off. */
 async function demoTopology(toxiproxyUrl: string): Promise<string> {
-  const ports = await freePorts(9);
+  const ports = await freeLoopbackPorts(9);
   const at = (i: number): string => `127.0.0.1:${ports[i]}`;
   return [
     "# Written by `geoctl demo`: three regions on free loopback ports, geoctl's fixture store behind",
@@ -131,20 +131,4 @@ async function demoTopology(toxiproxyUrl: string): Promise<string> {
     `  - { from: ap-south, to: eu-west, listen: ${at(8)}, upstream: ${at(1)} }`,
     '',
   ].join('\n');
-}
-
-async function freePorts(count: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from(
-      { length: count },
-      () =>
-        new Promise<ReturnType<typeof createServer>>((done) => {
-          const server = createServer();
-          server.listen(0, '127.0.0.1', () => done(server));
-        }),
-    ),
-  );
-  const ports = servers.map((s) => (s.address() as AddressInfo).port);
-  await Promise.all(servers.map((s) => new Promise((done) => s.close(done))));
-  return ports;
 }

@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach } from 'vitest';
@@ -10,8 +9,11 @@ import type { HealResult } from '../../src/chaos/services/heal.js';
 import type { StatusReport } from '../../src/chaos/services/status.js';
 import type { FaultCommandResult } from '../../src/cli/fault-command.js';
 import { killAllCli, runCli, spawnCli, type CliProcess, type CliResult } from './cli.js';
+import { freePorts } from './free-ports.js';
 import { http, httpJson } from './http.js';
 import { TcpHarness, type RecordingSocket, type TestServer } from './tcp.js';
+
+export { freePorts };
 
 /**
  * One geoctl topology on free loopback ports for the fault-command tests: three regions (us-east, eu-west,
@@ -262,24 +264,6 @@ export function useFaultFixture(options: FixtureOptions = {}): () => FaultFixtur
     if (!fixture) throw new Error('fixture used outside a test');
     return fixture;
   };
-}
-
-/** Distinct ports free on 127.0.0.1 right now (held open together so none repeats). */
-export async function freePorts(count: number): Promise<number[]> {
-  const servers: Server[] = [];
-  try {
-    for (let i = 0; i < count; i++) {
-      const server = createServer();
-      servers.push(server);
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(0, '127.0.0.1', () => resolve());
-      });
-    }
-    return servers.map((s) => (s.address() as AddressInfo).port);
-  } finally {
-    await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
-  }
 }
 
 /** Polls `check` (awaiting each call) until it returns a value other than undefined/false, or throws. */

@@ -170,11 +170,16 @@ describe('geoctl fixture postgres: streaming through the proxies', () => {
     console.log(
       `fixture postgres latency: injected ${INJECTED_MS} ms one-way; probe raw eu-west p50 ${rawP50.toFixed(1)} ms; ` +
         `replay_lag (round trip) over ${during.length} samples: ${measured.length} non-NULL, min ${(measured[0]! * 1000).toFixed(1)} ms, ` +
-        `median ${(median * 1000).toFixed(1)} ms, max ${(measured.at(-1)! * 1000).toFixed(1)} ms`,
+        `p25 ${(measured[Math.floor(measured.length / 4)]! * 1000).toFixed(1)} ms, median ${(median * 1000).toFixed(1)} ms, max ${(measured.at(-1)! * 1000).toFixed(1)} ms`,
     );
-    // While writes flow, replay_lag is set, and a round trip with 200 ms on the way out is never shorter.
+    // While writes flow, replay_lag is set, and a round trip with 200 ms on the way out is not shorter.
+    // Not every sample, though: once the standby has replayed everything sent (a pause in the probe's
+    // writes longer than the delay, as on a loaded CI machine), PostgreSQL reports the next WAL's
+    // "hypothetical" lag, now minus its send time, which can be a few ms (seen: 3.9 ms). So the lower
+    // quartile, not the minimum, must show the delay.
     expect(measured.length).toBeGreaterThan(during.length / 2);
-    expect(measured[0]! * 1000).toBeGreaterThanOrEqual(INJECTED_MS * 0.95);
+    const lowerQuartile = measured[Math.floor(measured.length / 4)]!;
+    expect(lowerQuartile * 1000).toBeGreaterThanOrEqual(INJECTED_MS * 0.95);
     // geoctl's one-way figure and PostgreSQL's round trip agree within the return leg (no latency) plus
     // replay and the probe's polling.
     expect(Math.abs(rawP50 - median * 1000)).toBeLessThan(60);
