@@ -33,4 +33,25 @@ describe('precise timer', () => {
     await fireAll([6]);
     expect(cancelledFired).toBe(false);
   });
+
+  it('lets the event loop run while it spins towards a deadline', async () => {
+    // A release 2 ms away is inside the spin window from the start. The spin must keep yielding to the
+    // event loop, so a chain of setImmediate callbacks goes on running until the release (hundreds of
+    // turns; a spin that held the loop for the whole window would allow one or two).
+    let turns = 0;
+    let released = false;
+    const chain = (): void => {
+      if (released) return;
+      turns++;
+      setImmediate(chain);
+    };
+    await new Promise<void>((resolve) => {
+      atTime(performance.now() + 2, () => {
+        released = true;
+        resolve();
+      });
+      setImmediate(chain);
+    });
+    expect(turns).toBeGreaterThan(20);
+  });
 });
