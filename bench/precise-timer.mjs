@@ -58,7 +58,7 @@ console.log(
     .map((v) => v.toFixed(2))
     .join(' ')}; ${releases} releases of ${DELAY_MS} ms each; module ${modulePath}`,
 );
-await measure(atTime); // warm-up: the spin's pause loop calibrates, the JIT optimises
+await measure(atTime); // warm-up, so that the measured rounds run optimised code
 const results = { setTimeout: await measure(setTimeoutSchedule), precise: await measure(atTime) };
 
 const f = (ms) => ms.toFixed(3).padStart(7);

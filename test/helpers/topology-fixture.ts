@@ -13,8 +13,6 @@ import { freePorts } from './free-ports.js';
 import { http, httpJson } from './http.js';
 import { TcpHarness, type RecordingSocket, type TestServer } from './tcp.js';
 
-export { freePorts };
-
 /**
  * One geoctl topology on free loopback ports for the fault-command tests: three regions (us-east, eu-west,
  * ap-south, aliases us/eu/ap) whose stores are test servers, two links (eu-west and ap-south dial

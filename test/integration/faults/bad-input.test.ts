@@ -6,7 +6,8 @@ import {
   type EmbeddedToxiproxy,
 } from '../../../src/chaos/embedded/embedded-server.js';
 import { killAllCli, runCli, type CliResult } from '../../helpers/cli.js';
-import { FaultFixture, freePorts } from '../../helpers/topology-fixture.js';
+import { freePorts } from '../../helpers/free-ports.js';
+import { FaultFixture } from '../../helpers/topology-fixture.js';
 
 // Commands that fail change nothing, so one deployed topology serves every test here; each test checks
 // the server is still clean afterwards.
