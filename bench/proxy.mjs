@@ -4,7 +4,8 @@
 //   npm run bench                    (builds, then runs this and bench/startup.mjs)
 //   node bench/proxy.mjs             (after `npm run build`)
 //
-// The proxy runs in its own process, as users run it (`node bin/run.js toxiproxy serve --port 0 --json`);
+// The proxy runs in its own process, as users run it (`node bin/run.js toxiproxy serve --port 0 --json`, which
+// runs the server in a child process started with `--single-threaded-gc`; see src/cli/serve-relaunch.ts);
 // proxies and toxics are created through its HTTP API. This process is the load generator. Its clients run
 // on the main thread; the servers they talk to (a byte sink and an echo) run in two placements, both in this
 // process and never in the proxy's:
@@ -141,7 +142,7 @@ const selfCpuSeconds = () => {
  */
 async function measured(fn, helperPid) {
   const sample = () => ({
-    proxy: processCpuSeconds(server.child.pid),
+    proxy: processCpuSeconds(server.pid),
     helper: helperPid === undefined ? 0 : processCpuSeconds(helperPid),
     self: selfCpuSeconds(),
     machine: machineBusySeconds(),
@@ -297,7 +298,10 @@ async function startProxyServer() {
       } catch {
         return;
       }
-      if (event?.event === 'listening' && typeof event.url === 'string') resolve(event.url);
+      // `serve` runs the server in a child process started with its Node flags and reports that pid; the
+      // proxy's CPU is that process's. (Other servers report none: their own pid is the one.)
+      if (event?.event === 'listening' && typeof event.url === 'string')
+        resolve({ url: event.url, pid: Number.isInteger(event.pid) ? event.pid : child.pid });
     });
     exited.then(({ code, signal }) =>
       reject(
@@ -307,8 +311,8 @@ async function startProxyServer() {
     child.once('error', reject);
   });
   try {
-    const url = await withTimeout(ready, 30_000, 'waiting for the server to listen');
-    return { child, url, exited, startupMs: performance.now() - started, stderr: () => stderr };
+    const { url, pid } = await withTimeout(ready, 30_000, 'waiting for the server to listen');
+    return { child, pid, url, exited, startupMs: performance.now() - started, stderr: () => stderr };
   } catch (error) {
     child.kill('SIGKILL');
     throw error;

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { open, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { SERVER_NODE_FLAGS } from '../../cli/serve-relaunch.js';
 import { GeoctlError } from '../../errors.js';
 import { ensureDir } from '../../state/state-dir.js';
 import { ToxiproxyDriver } from '../toxiproxy-driver.js';
@@ -49,12 +50,16 @@ export async function startEmbedded(dir: string, topologyFile: string): Promise<
   const file = recordPath(dir);
   const log = file.replace(/\.json$/, '.log');
   const logHandle = await open(log, 'a', 0o600);
-  const child = spawn(process.execPath, [binPath, 'toxiproxy', 'serve', '--port', '0', '--json'], {
-    detached: true,
-    stdio: ['ignore', logHandle.fd, logHandle.fd, 'ipc'],
-    cwd: embeddedDir,
-    env: { ...process.env, GEOCTL_DAEMON: '1' },
-  });
+  const child = spawn(
+    process.execPath,
+    [...SERVER_NODE_FLAGS, binPath, 'toxiproxy', 'serve', '--port', '0', '--json'],
+    {
+      detached: true,
+      stdio: ['ignore', logHandle.fd, logHandle.fd, 'ipc'],
+      cwd: embeddedDir,
+      env: { ...process.env, GEOCTL_DAEMON: '1' },
+    },
+  );
   await logHandle.close();
   try {
     const url = await waitForListening(child, log);

@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core';
 import { GeoctlCommand } from '../../cli/base-command.js';
+import { stopWhenLauncherGoes } from '../../cli/serve-relaunch.js';
 import { waitForShutdownSignal } from '../../cli/signals.js';
 
 export default class ToxiproxyServe extends GeoctlCommand {
@@ -31,6 +32,7 @@ With --json, prints one JSON line per event on stdout: {"event":"listening","url
   async run(): Promise<void> {
     const { flags } = await this.parse(ToxiproxyServe);
     const shutdown = waitForShutdownSignal();
+    stopWhenLauncherGoes();
     const { startEmbeddedToxiproxyThread } = await import('../../chaos/embedded/threaded-server.js');
     let server;
     try {
@@ -51,7 +53,8 @@ With --json, prints one JSON line per event on stdout: {"event":"listening","url
       process.send({ event: 'listening', url: server.url });
       process.disconnect?.();
     }
-    if (this.jsonEnabled()) this.emitJsonLine({ event: 'listening', url: server.url, proxies: proxyCount });
+    if (this.jsonEnabled())
+      this.emitJsonLine({ event: 'listening', url: server.url, proxies: proxyCount, pid: process.pid });
     else {
       this.log(`Toxiproxy-compatible API listening on ${server.url}`);
       this.note(`${proxyCount} prox${proxyCount === 1 ? 'y' : 'ies'} loaded. Press Ctrl-C to stop.`);

@@ -1,6 +1,9 @@
 import { createServer, connect, type AddressInfo, type Server } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { SERVER_NODE_FLAGS } from '../../../src/cli/serve-relaunch.js';
 import { killAllCli, runCli, spawnCli } from '../../helpers/cli.js';
+import { alive, eventually } from '../../helpers/processes.js';
 
 afterEach(() => killAllCli());
 
@@ -50,6 +53,30 @@ describe('geoctl toxiproxy serve (subprocess)', () => {
     });
     expect(await refusesConnections(proxyPort)).toBe(true);
     expect(await refusesConnections(Number(new URL(ready.url).port))).toBe(true);
+  });
+
+  it('runs the server in a child process started with the server Node flags', async () => {
+    const cli = spawnCli(['toxiproxy', 'serve', '--port', '0', '--json']);
+    const ready = JSON.parse(await cli.nextLine()) as { url: string; pid: number };
+    expect(ready.pid).not.toBe(cli.child.pid);
+    const cmdline = readFileSync(`/proc/${ready.pid}/cmdline`, 'utf8').split('\0');
+    expect(cmdline).toEqual(expect.arrayContaining([...SERVER_NODE_FLAGS, 'toxiproxy', 'serve']));
+    cli.child.kill('SIGTERM');
+    expect((await cli.result()).code).toBe(0);
+    expect(alive(ready.pid)).toBe(false);
+  });
+
+  it('stops the server when geoctl itself is killed with SIGKILL', async () => {
+    const cli = spawnCli(['toxiproxy', 'serve', '--port', '0', '--json']);
+    const ready = JSON.parse(await cli.nextLine()) as { url: string; pid: number };
+    try {
+      expect(alive(ready.pid)).toBe(true);
+      cli.child.kill('SIGKILL');
+      expect(await eventually(() => !alive(ready.pid), 10_000)).toBe(true);
+      expect(await refusesConnections(Number(new URL(ready.url).port))).toBe(true);
+    } finally {
+      if (alive(ready.pid)) process.kill(ready.pid, 'SIGKILL');
+    }
   });
 
   it('stops cleanly on SIGINT (Ctrl-C) with a human message', async () => {

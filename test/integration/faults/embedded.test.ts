@@ -1,6 +1,8 @@
+import { readFileSync } from 'node:fs';
 import { copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { SERVER_NODE_FLAGS } from '../../../src/cli/serve-relaunch.js';
 import { runCli } from '../../helpers/cli.js';
 import { isAlive, LINK_EU_US, useFaultFixture, waitFor } from '../../helpers/topology-fixture.js';
 
@@ -20,6 +22,10 @@ describe('toxiproxy: embedded, end to end', () => {
     expect(deployed.server.kind).toBe('embedded');
     const pid = deployed.server.pid!;
     expect(isAlive(pid)).toBe(true);
+    // The daemon is the server itself (no launcher in between), started with the server's Node flags.
+    expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')).toEqual(
+      expect.arrayContaining([...SERVER_NODE_FLAGS, 'toxiproxy', 'serve']),
+    );
     expect(await f.embeddedRecords()).toEqual([expect.objectContaining({ pid, url: deployed.url })]);
     expect(new Set(deployed.proxies.map((p: { action: string }) => p.action))).toEqual(new Set(['created']));
     f.toxiproxyUrl = deployed.url;
