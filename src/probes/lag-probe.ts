@@ -54,7 +54,11 @@ export async function runLagProbe(
 
   const writerLoop = async (writer: string): Promise<void> => {
     for (let seq = 1; !ctx.signal.aborted; seq++) {
-      const due = start + seq * options.intervalMs;
+      // Each heartbeat is moved by up to half a poll either way: with an interval that is a multiple of the
+      // poll, an exact grid would meet the readers' polls at the same phase every time, and the midpoint
+      // estimate of every delay would be off the same way (up to half a poll) instead of averaging out.
+      const dither = (Math.random() - 0.5) * Math.min(options.pollMs, options.intervalMs);
+      const due = start + seq * options.intervalMs + dither;
       const ts = ctx.clock.now();
       const outcome = await ctx.store.write(writer, keyOf(writer), JSON.stringify({ seq, ts }), {
         timeoutMs: options.operationTimeoutMs,

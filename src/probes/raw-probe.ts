@@ -265,6 +265,10 @@ async function pollUntilVisible(
   let staleReads = 0;
   let readErrors = 0;
   const deadline = ackAt + options.visibilityTimeoutMs;
+  // The first wait is a random part of a poll, so the polls meet a write's arrival at a random phase: on a
+  // grid anchored at the ack, a steady replication delay would fall at the same point between two polls
+  // for every write, and the midpoint estimate of every lag would be off the same way (up to half a poll).
+  let wait = Math.random() * options.pollMs;
   for (;;) {
     const start = ctx.clock.now();
     const read = await ctx.store.read(region, key, { timeoutMs: options.operationTimeoutMs });
@@ -280,7 +284,8 @@ async function pollUntilVisible(
     // Stop on the deadline even mid-run; a Ctrl-C lets reads in flight finish their write's check.
     if (end >= deadline || stop?.aborted)
       return { visible: false, lower, upper: end, staleReads, readErrors };
-    await ctx.clock.sleep(Math.min(options.pollMs, deadline - end), stop);
+    await ctx.clock.sleep(Math.min(wait, deadline - end), stop);
+    wait = options.pollMs;
   }
 }
 
