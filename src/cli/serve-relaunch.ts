@@ -7,9 +7,11 @@ import { fileURLToPath } from 'node:url';
  * just when the client the proxy has released a chunk to needs it, and the latency toxic's tail shows it
  * (docs/benchmarks.md, "Hop by hop"). On one thread a GC pauses only the proxy. V8 reads these flags when it
  * sets up a heap, so they cannot be turned on in a running process (v8.setFlagsFromString crashes it): the
- * server's process has to start with them.
+ * server's process has to start with them. --expose-gc lets the latency toxics' timer run a minor GC well
+ * before a release instead of V8 running one during it (precise-timer.ts); the process runs only geoctl's
+ * code, so nothing else sees `gc`.
  */
-export const SERVER_NODE_FLAGS = ['--single-threaded-gc'] as const;
+export const SERVER_NODE_FLAGS = ['--single-threaded-gc', '--expose-gc'] as const;
 
 /** Set in the relaunched server, which stops when its launcher goes away (even by SIGKILL). */
 export const RELAUNCHED_ENV = 'GEOCTL_SERVE_RELAUNCHED';

@@ -1,4 +1,7 @@
+import { execFile } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { atTime } from '../../../src/chaos/embedded/precise-timer.js';
 
@@ -54,4 +57,60 @@ describe('precise timer', () => {
     });
     expect(turns).toBeGreaterThan(20);
   });
+
+  it('with gc exposed (the server process), runs a minor GC well before each release, not during it', async () => {
+    const forced = await releasesAndGcs(['--expose-gc']);
+    expect(forced.releases).toHaveLength(RELEASES);
+    for (const r of forced.releases) expect(r.at).toBeGreaterThanOrEqual(r.deadline);
+    const early = forced.gcs.filter((gc) => gc.forced && gc.minor);
+    // One per release (they are 25 ms apart, more than the 10 ms between two at most).
+    expect(early.length).toBeGreaterThanOrEqual(RELEASES - 1);
+    for (const gc of early) {
+      const next = forced.releases.find((r) => r.deadline > gc.start)!;
+      // Over before the spin window (1.5 ms) of the release it prepares for: it ran about 5 ms ahead.
+      expect(next.deadline - gc.end).toBeGreaterThan(1.5);
+    }
+    // Without --expose-gc (tests, the demo's in-process server) the timer leaves GC to V8.
+    const plain = await releasesAndGcs([]);
+    expect(plain.releases).toHaveLength(RELEASES);
+    expect(plain.gcs.filter((gc) => gc.forced)).toEqual([]);
+  });
 });
+
+const RELEASES = 20;
+
+/** Runs RELEASES releases 25 ms apart through the built timer in a node started with `flags`. */
+async function releasesAndGcs(flags: string[]): Promise<{
+  releases: Array<{ deadline: number; at: number }>;
+  gcs: Array<{ start: number; end: number; forced: boolean; minor: boolean }>;
+}> {
+  const timer = fileURLToPath(new URL('../../../dist/chaos/embedded/precise-timer.js', import.meta.url));
+  const script = `
+    import { constants, performance, PerformanceObserver } from 'node:perf_hooks';
+    const { atTime } = await import(process.argv[1]);
+    const gcs = [];
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries())
+        gcs.push({
+          start: e.startTime,
+          end: e.startTime + e.duration,
+          forced: (e.detail.flags & constants.NODE_PERFORMANCE_GC_FLAGS_FORCED) !== 0,
+          minor: e.detail.kind === constants.NODE_PERFORMANCE_GC_MINOR,
+        });
+    }).observe({ entryTypes: ['gc'] });
+    const releases = [];
+    for (let i = 0; i < ${RELEASES}; i++) {
+      const deadline = performance.now() + 25;
+      await new Promise((resolve) => atTime(deadline, () => resolve(releases.push({ deadline, at: performance.now() }))));
+    }
+    // The observer reports asynchronously: let it deliver the last entries.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    console.log(JSON.stringify({ releases, gcs }));
+  `;
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    [...flags, '--input-type=module', '-e', script, timer],
+    { timeout: 20_000 },
+  );
+  return JSON.parse(stdout) as Awaited<ReturnType<typeof releasesAndGcs>>;
+}
