@@ -2,14 +2,13 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 /**
- * Node flags for the process that runs the embedded Toxiproxy server. V8 normally runs parts of each
- * garbage collection on helper threads; on a 2-core machine a minor GC then holds the second core as well,
- * just when the client the proxy has released a chunk to needs it, and the latency toxic's tail shows it
- * (docs/benchmarks.md, "Hop by hop"). On one thread a GC pauses only the proxy. V8 reads these flags when it
- * sets up a heap, so they cannot be turned on in a running process (v8.setFlagsFromString crashes it): the
- * server's process has to start with them. --expose-gc lets the latency toxics' timer run a minor GC well
- * before a release instead of V8 running one during it (precise-timer.ts); the process runs only geoctl's
- * code, so nothing else sees `gc`.
+ * Node flags for the process that runs the embedded Toxiproxy server. With --single-threaded-gc the latency
+ * toxic's tail was shorter in every interleaved comparison on a 2-core machine (docs/benchmarks.md, "What
+ * changed"); V8 otherwise runs parts of each GC on helper threads, which compete with the clients for the
+ * cores. --expose-gc lets the latency toxics' timer run a minor GC well before a release instead of V8 starting
+ * one during it (precise-timer.ts); the process runs only geoctl's code, so nothing else sees `gc`. V8 reads
+ * these flags when it sets up a heap, so they cannot be turned on in a running process
+ * (v8.setFlagsFromString('--single-threaded-gc') crashes it at the next GC): the process has to start with them.
  */
 export const SERVER_NODE_FLAGS = ['--single-threaded-gc', '--expose-gc'] as const;
 
