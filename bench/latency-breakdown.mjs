@@ -26,7 +26,7 @@
 import { Buffer } from 'node:buffer';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -34,7 +34,7 @@ import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath, URL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { summarize, withTimeout } from './lib.mjs';
+import { connectTo, listen, summarize, withTimeout } from './lib.mjs';
 
 const HOST = '127.0.0.1';
 const LATENCY_MS = 25;
@@ -45,25 +45,6 @@ const BASELINE_SAMPLES = 4000;
 const LATE_MS = 1;
 
 const hrMs = () => Number(process.hrtime.bigint()) / 1e6;
-
-function listen(onSocket) {
-  const server = createServer({ noDelay: true }, (socket) => {
-    socket.on('error', () => undefined);
-    onSocket(socket);
-  });
-  return new Promise((done, fail) => {
-    server.once('error', fail);
-    server.listen({ host: HOST, port: 0 }, () => done(server));
-  });
-}
-
-function connectTo(port) {
-  return new Promise((done, fail) => {
-    const socket = connect({ host: HOST, port, noDelay: true });
-    socket.once('error', fail);
-    socket.once('connect', () => done(socket));
-  });
-}
 
 /** The reference process: forwards every read to the sink, at once on one port, after a busy-wait on the other. */
 async function runForwarder(delayMs, sinkPort) {

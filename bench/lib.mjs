@@ -1,5 +1,6 @@
 // Helpers the benchmark scripts share: timeouts, percentiles, and CPU accounting from /proc.
 import { readFileSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
 import { clearTimeout, setTimeout } from 'node:timers';
 
 export function withTimeout(promise, ms, what) {
@@ -61,4 +62,28 @@ export function machineBusySeconds() {
   } catch {
     return undefined;
   }
+}
+
+/** A server on 127.0.0.1, on a port the kernel picks, Nagle off; errors of accepted sockets are ignored. */
+export function listen(onSocket) {
+  const server = createServer({ noDelay: true }, (socket) => {
+    socket.on('error', () => undefined);
+    onSocket(socket);
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host: '127.0.0.1', port: 0 }, () => resolve(server));
+  });
+}
+
+/** A connection to 127.0.0.1:`port` with Nagle off, once it is established. */
+export function connectTo(port) {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: '127.0.0.1', port, noDelay: true });
+    socket.once('error', reject);
+    socket.once('connect', () => {
+      socket.off('error', reject);
+      resolve(socket);
+    });
+  });
 }

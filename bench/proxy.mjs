@@ -5,7 +5,7 @@
 //   node bench/proxy.mjs             (after `npm run build`)
 //
 // The proxy runs in its own process, as users run it (`node bin/run.js toxiproxy serve --port 0 --json`, which
-// runs the server in a child process started with `--single-threaded-gc`; see src/cli/serve-relaunch.ts);
+// runs the server in a child process started with its Node flags; see src/cli/serve-relaunch.ts);
 // proxies and toxics are created through its HTTP API. This process is the load generator. Its clients run
 // on the main thread; the servers they talk to (a byte sink and an echo) run in two placements, both in this
 // process and never in the proxy's:
@@ -34,7 +34,7 @@
 
 import { Buffer } from 'node:buffer';
 import { spawn } from 'node:child_process';
-import { createServer, connect } from 'node:net';
+import { connect } from 'node:net';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -42,7 +42,7 @@ import { createInterface } from 'node:readline';
 import { setTimeout } from 'node:timers';
 import { fileURLToPath, URL } from 'node:url';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import { machineBusySeconds, processCpuSeconds, summarize, withTimeout } from './lib.mjs';
+import { connectTo, listen, machineBusySeconds, processCpuSeconds, summarize, withTimeout } from './lib.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const HOST = '127.0.0.1';
@@ -104,28 +104,6 @@ const pct = (value) => (value === undefined ? '?' : `${Math.round(value * 100)}%
 
 /** Time in ms, sub-µs resolution, comparable between threads (performance.now() has a per-thread origin). */
 const clock = () => performance.timeOrigin + performance.now();
-
-function connectTo(port) {
-  return new Promise((resolve, reject) => {
-    const socket = connect({ host: HOST, port, noDelay: true });
-    socket.once('error', reject);
-    socket.once('connect', () => {
-      socket.off('error', reject);
-      resolve(socket);
-    });
-  });
-}
-
-function listen(onSocket) {
-  const srv = createServer({ noDelay: true }, (socket) => {
-    socket.on('error', () => undefined);
-    onSocket(socket);
-  });
-  return new Promise((resolve, reject) => {
-    srv.once('error', reject);
-    srv.listen({ host: HOST, port: 0 }, () => resolve(srv));
-  });
-}
 
 // ---------------------------------------------------------------------------------------------------------
 // CPU accounting (Linux /proc; figures show as "?" elsewhere)

@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 export const SERVER_NODE_FLAGS = ['--single-threaded-gc', '--expose-gc'] as const;
 
 /** Set in the relaunched server, which stops when its launcher goes away (even by SIGKILL). */
-export const RELAUNCHED_ENV = 'GEOCTL_SERVE_RELAUNCHED';
+const RELAUNCHED_ENV = 'GEOCTL_SERVE_RELAUNCHED';
 
 const FORWARDED_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 

@@ -30,7 +30,7 @@ class VirtualClock implements Clock {
     });
   }
 
-  /** Runs until `until` (virtual ms from now), letting every task settle between wake-ups. */
+  /** Runs `forMs` of virtual time, letting every task settle between wake-ups. */
   async run(forMs: number): Promise<void> {
     const end = this.time + forMs;
     for (;;) {
@@ -76,8 +76,19 @@ function delayedStore(clock: VirtualClock, delayMs: number): Store {
   };
 }
 
-function context(clock: VirtualClock, store: Store, signal: AbortSignal): ProbeContext {
-  return { store, clock, signal, observe: () => undefined, runId: 'phase-bias' };
+/**
+ * Runs a probe engine for a minute of virtual time against a store that delays `eu` by DELAY_MS, then aborts
+ * it (as Ctrl-C would) and keeps time going until it has summarised.
+ */
+async function runMinute<S>(engine: (ctx: ProbeContext) => Promise<S>): Promise<S> {
+  const clock = new VirtualClock();
+  const abort = new AbortController();
+  const store = delayedStore(clock, DELAY_MS);
+  const run = engine({ store, clock, signal: abort.signal, observe: () => undefined, runId: 'phase-bias' });
+  await clock.run(60_000);
+  abort.abort();
+  await clock.runUntil(run);
+  return run;
 }
 
 const DELAY_MS = 199.9; // just under 10 polls of 20 ms (raw) and 20 of 10 ms (lag)
@@ -91,21 +102,17 @@ const P50_TOLERANCE_MS = 3;
 
 describe('the probes against a steady, known delay on a poll-aligned grid', () => {
   it('raw: the p50 visibility lag is the delay, not half a poll off', async () => {
-    const clock = new VirtualClock();
-    const abort = new AbortController();
-    const run = runRawProbe(context(clock, delayedStore(clock, DELAY_MS), abort.signal), {
-      writers: ['us'],
-      readers: ['eu'],
-      rate: 10,
-      concurrency: 50,
-      visibilityTimeoutMs: 5_000,
-      pollMs: 20,
-      operationTimeoutMs: 1_000,
-    });
-    await clock.run(60_000);
-    abort.abort();
-    await clock.runUntil(run);
-    const summary = await run;
+    const summary = await runMinute((ctx) =>
+      runRawProbe(ctx, {
+        writers: ['us'],
+        readers: ['eu'],
+        rate: 10,
+        concurrency: 50,
+        visibilityTimeoutMs: 5_000,
+        pollMs: 20,
+        operationTimeoutMs: 1_000,
+      }),
+    );
     const eu = summary.pairs.find((p) => p.reader === 'eu')!;
     expect(eu.checked).toBeGreaterThan(400);
     // Each estimate lies within half a poll of the truth; dithered, they straddle it and the p50 lands on it.
@@ -115,19 +122,15 @@ describe('the probes against a steady, known delay on a poll-aligned grid', () =
   });
 
   it('lag: the p50 heartbeat delay is the delay, not half a poll off', async () => {
-    const clock = new VirtualClock();
-    const abort = new AbortController();
-    const run = runLagProbe(context(clock, delayedStore(clock, DELAY_MS), abort.signal), {
-      writers: ['us'],
-      readers: ['eu'],
-      intervalMs: 100,
-      pollMs: 10,
-      operationTimeoutMs: 1_000,
-    });
-    await clock.run(60_000);
-    abort.abort();
-    await clock.runUntil(run);
-    const summary = await run;
+    const summary = await runMinute((ctx) =>
+      runLagProbe(ctx, {
+        writers: ['us'],
+        readers: ['eu'],
+        intervalMs: 100,
+        pollMs: 10,
+        operationTimeoutMs: 1_000,
+      }),
+    );
     const eu = summary.pairs.find((p) => p.reader === 'eu')!;
     expect(eu.heartbeatsSeen).toBeGreaterThan(400);
     expect(Math.abs(eu.delay.p50! - DELAY_MS)).toBeLessThan(P50_TOLERANCE_MS);
