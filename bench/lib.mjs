@@ -19,6 +19,44 @@ export function percentile(sorted, p) {
   return sorted[Math.min(sorted.length - 1, Math.max(0, rank))];
 }
 
+/**
+ * A distribution-free confidence interval for the p-th percentile of what `sorted` was sampled from: the
+ * order statistics whose ranks bracket it with at least `confidence` (the count of samples below the true
+ * percentile is Binomial(n, p/100)). A p99 from a few hundred samples rests on its few largest values, so
+ * a figure near a target is only read with this next to it. NaN where n is too small for the bound.
+ */
+export function percentileInterval(sorted, p, confidence = 0.95) {
+  const n = sorted.length;
+  const q = p / 100;
+  const tail = (1 - confidence) / 2;
+  // Binomial(n, q) CDF, built up from the pmf in log space so n in the tens of thousands does not underflow.
+  const logPmf = (k) => logChoose(n, k) + k * Math.log(q) + (n - k) * Math.log1p(-q);
+  let cdf = 0;
+  let lower = Number.NaN;
+  let upper = Number.NaN;
+  for (let k = 0; k <= n; k++) {
+    const before = cdf;
+    cdf += Math.exp(logPmf(k));
+    // P(B <= k - 1) <= tail: the (k+1)-th smallest sample (1-based) is at or below the percentile often enough.
+    if (before <= tail) lower = k === 0 ? Number.NaN : sorted[k - 1];
+    if (cdf >= 1 - tail) {
+      upper = k < n ? sorted[k] : Number.NaN;
+      break;
+    }
+  }
+  return { confidence, lower, upper };
+}
+
+function logChoose(n, k) {
+  return logFactorial(n) - logFactorial(k) - logFactorial(n - k);
+}
+
+const logFactorials = [0];
+function logFactorial(n) {
+  for (let i = logFactorials.length; i <= n; i++) logFactorials[i] = logFactorials[i - 1] + Math.log(i);
+  return logFactorials[n];
+}
+
 export function summarize(samples) {
   const sorted = Float64Array.from(samples).sort();
   let sum = 0;

@@ -13,21 +13,27 @@
 //             database would (both directions of a round trip cross threads, bulk gets a writer and a reader)
 //   shared    servers on the main thread, sharing the clients' event loop
 // The placement changes the direct baseline a lot, so both are reported. Everything is on 127.0.0.1, every
-// loop is bounded, and the script stops by itself (one to two minutes). It prints tables, then one JSON line.
+// loop is bounded, and the script stops by itself (in about two minutes). It prints tables, then one JSON
+// line.
 //
 // Figures, each direct (client -> server) and proxied (client -> proxy -> server), in each placement:
 //   bulk      one-way throughput, 1 GiB per measurement, MiB/s and proxied/direct
 //   rtt       64-byte ping-pong on one persistent connection, p50/p99 µs and what the proxy adds
 //   connect   connections per second: connect, 1-byte echo, close, 8 at a time
 // and once, on a separate proxy with a 25 ms downstream latency toxic (separate placement):
-//   latency   error = RTT - 25 ms - proxied no-toxic RTT p50 (separate placement), p50/p99
+//   latency   error = RTT - 25 ms - proxied no-toxic RTT p50 (separate placement), p50/p99, and a 95 %
+//             interval for the p99 (order statistics, no assumption about the distribution)
 //   reference the same measurement with no proxy, against a process that busy-waits exactly 25 ms before it
-//             echoes: what the machine and the measuring add to the error by themselves
+//             echoes: what the machine and the measuring add to the error by themselves. The two alternate in
+//             blocks of 50 round trips, so both see the same minutes of the machine
 // The machine may be shared: before each measured round the script waits (60 s at most in all) until other
 // processes use under a fifth of a core, and every table shows the CPU they used meanwhile ("other cpu").
 //
 // Smaller sizes for a quick look (docs/benchmarks.md reports the defaults):
-//   BENCH_BULK_MIB=256 BENCH_RTT_ITERS=5000 BENCH_CONNS=1000 BENCH_LATENCY_SAMPLES=100 node bench/proxy.mjs
+//   BENCH_BULK_MIB=256 BENCH_RTT_ITERS=5000 BENCH_CONNS=1000 BENCH_LATENCY_SAMPLES=100 \
+//   BENCH_REFERENCE_SAMPLES=100 node bench/proxy.mjs
+// BENCH_LATENCY_WARMUP (20) and BENCH_LATENCY_BLOCK (50; 1000 runs the toxic's round trips first, then the
+// reference's) change the latency part.
 // BENCH_PIN=1 pins this process to CPU 0 and the proxy to CPU 1 (taskset), for steadier figures.
 // BENCH_SERVER_CMD='["/path/to/server", "arg"]' runs another server instead (it must print the same
 // `{"event":"listening","url":...}` line and speak the Toxiproxy HTTP API), to compare servers the same way.
@@ -37,12 +43,20 @@ import { spawn } from 'node:child_process';
 import { connect } from 'node:net';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join, relative } from 'node:path';
-import { performance } from 'node:perf_hooks';
+import { performance, PerformanceObserver } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { setTimeout } from 'node:timers';
 import { fileURLToPath, URL } from 'node:url';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import { connectTo, listen, machineBusySeconds, processCpuSeconds, summarize, withTimeout } from './lib.mjs';
+import {
+  connectTo,
+  listen,
+  machineBusySeconds,
+  percentileInterval,
+  processCpuSeconds,
+  summarize,
+  withTimeout,
+} from './lib.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const HOST = '127.0.0.1';
@@ -66,9 +80,13 @@ const config = {
   connWarmup: 500,
   connConcurrency: 8,
   latencyMs: 25,
-  latencySamples: envInt('BENCH_LATENCY_SAMPLES', 500),
-  latencyWarmup: 20,
-  referenceSamples: envInt('BENCH_REFERENCE_SAMPLES', 300),
+  // 1,000 each so that a p99 rests on its ten largest samples and has a 95 % interval on both sides; the
+  // reference gets as many as the toxic, so the two tails are read with the same resolution.
+  latencySamples: envInt('BENCH_LATENCY_SAMPLES', 1_000),
+  latencyWarmup: envInt('BENCH_LATENCY_WARMUP', 20),
+  latencyBlock: envInt('BENCH_LATENCY_BLOCK', 50), // round trips per block; the toxic and the reference alternate
+  latencyBlockWarmup: 1, // the first round trip of a block follows a pause of one block
+  referenceSamples: envInt('BENCH_REFERENCE_SAMPLES', 1_000),
 };
 
 const placements = ['separate', 'shared'];
@@ -365,41 +383,80 @@ async function bulk(port, servers, totalBytes) {
 }
 
 /** Ping-pong of `payloadBytes` on one connection; round-trip times in µs, warm-up excluded. */
-async function pingPong(port, iterations, warmup, payloadBytes) {
+/**
+ * One persistent connection for ping-pong: `run(iterations, warmup)` sends `payloadBytes`, waits for all of them
+ * to come back, and repeats; it returns the round trips after the warm-up ones, in µs, and when each was sent
+ * (`performance.now()`, ms) in `pinger.sentAt`. Runs can be repeated on the same connection, so two paths can
+ * be measured in alternating blocks.
+ */
+async function openPinger(port, payloadBytes) {
   const socket = await connectTo(port);
   const payload = Buffer.alloc(payloadBytes, 0x61);
-  const samples = new Float64Array(iterations);
-  let index = -warmup;
-  const done = new Promise((resolve, reject) => {
-    let pending = payloadBytes;
-    let sentAt = 0;
-    socket.once('error', reject);
-    socket.once('close', () => reject(new Error(`connection closed after ${index + warmup} round trips`)));
-    socket.on('data', (data) => {
-      pending -= data.length;
-      if (pending > 0) return;
-      const now = performance.now();
-      if (index >= 0) samples[index] = (now - sentAt) * 1000;
-      index++;
-      if (index >= iterations) {
-        resolve();
-        return;
+  let failed;
+  let onFailure = () => undefined;
+  const fail = (error) => {
+    failed ??= error;
+    onFailure(failed);
+  };
+  socket.on('error', fail);
+  socket.on('close', () => fail(new Error('connection closed during ping-pong')));
+  let onData = () => undefined;
+  socket.on('data', (data) => onData(data));
+  return {
+    sentAt: new Float64Array(0),
+    async run(iterations, warmup) {
+      if (failed) throw failed;
+      const samples = new Float64Array(iterations);
+      const sentTimes = new Float64Array(iterations);
+      this.sentAt = sentTimes;
+      let index = -warmup;
+      const done = new Promise((resolve, reject) => {
+        onFailure = reject;
+        let pending = payloadBytes;
+        let sentAt = 0;
+        onData = (data) => {
+          pending -= data.length;
+          if (pending > 0) return;
+          const now = performance.now();
+          if (index >= 0) {
+            samples[index] = (now - sentAt) * 1000;
+            sentTimes[index] = sentAt;
+          }
+          index++;
+          if (index >= iterations) {
+            resolve();
+            return;
+          }
+          pending = payloadBytes;
+          sentAt = performance.now();
+          socket.write(payload);
+        };
+        sentAt = performance.now();
+        socket.write(payload);
+      });
+      try {
+        await withTimeout(done, 120_000, 'ping-pong');
+      } finally {
+        onData = () => undefined;
+        onFailure = () => undefined;
       }
-      pending = payloadBytes;
-      sentAt = performance.now();
-      socket.write(payload);
-    });
-    sentAt = performance.now();
-    socket.write(payload);
-  });
+      return samples;
+    },
+    close() {
+      socket.removeAllListeners('close');
+      socket.on('error', () => undefined);
+      socket.destroy();
+    },
+  };
+}
+
+async function pingPong(port, iterations, warmup, payloadBytes) {
+  const pinger = await openPinger(port, payloadBytes);
   try {
-    await withTimeout(done, 120_000, 'ping-pong');
+    return await pinger.run(iterations, warmup);
   } finally {
-    socket.removeAllListeners('close');
-    socket.on('error', () => undefined);
-    socket.destroy();
+    pinger.close();
   }
-  return samples;
 }
 
 /** `total` connections, `concurrency` at a time: connect, send 1 byte, await its echo, end, await close. */
@@ -460,7 +517,12 @@ async function runDelayedEcho(delayMs) {
   process.on('SIGTERM', () => process.exit(0));
 }
 
-async function benchReferenceDelay() {
+function p99Interval(samples) {
+  const { lower, upper } = percentileInterval(Float64Array.from(samples).sort(), 99);
+  return { lower, upper };
+}
+
+async function startReferenceEcho() {
   const [command, ...args] = onProxyCpu([
     process.execPath,
     fileURLToPath(import.meta.url),
@@ -478,28 +540,98 @@ async function benchReferenceDelay() {
       10_000,
       'starting the reference echo',
     );
+    return { ports, pid: child.pid, stop: () => child.kill('SIGTERM') };
+  } catch (error) {
+    child.kill('SIGTERM');
+    throw error;
+  }
+}
+
+/**
+ * The latency toxic and its no-proxy reference, measured in alternating blocks of round trips on two
+ * persistent connections, so that both see the same minutes of this machine: a stall of the VM then shows in
+ * both instead of in whichever happened to run during it.
+ */
+async function benchLatency(toxicPort, toxicBaselineMs) {
+  const reference = await startReferenceEcho();
+  const toxic = await openPinger(toxicPort, config.rttPayload);
+  const delayed = await openPinger(reference.ports.delayed, config.rttPayload);
+  try {
     await waitForQuiet();
-    const base = summarize(
-      await pingPong(ports.immediate, config.rttIterations / 2, config.rttWarmup, config.rttPayload),
+    const referenceBaselineMs =
+      summarize(
+        await pingPong(
+          reference.ports.immediate,
+          config.rttIterations / 2,
+          config.rttWarmup,
+          config.rttPayload,
+        ),
+      ).p50 / 1000;
+    const seconds = Math.ceil(
+      ((config.latencySamples + config.referenceSamples) * (config.latencyMs + 0.5)) / 1000,
     );
-    const baselineMs = base.p50 / 1000;
-    progress(`reference delayed echo: ${config.referenceSamples} round trips of ${config.latencyMs} ms`);
+    progress(
+      `latency toxic and reference: ${config.latencySamples} and ${config.referenceSamples} round trips of ${config.latencyMs} ms, in alternating blocks of ${config.latencyBlock}, about ${seconds} s`,
+    );
+    await toxic.run(0, config.latencyWarmup);
+    await delayed.run(0, config.latencyWarmup);
+    const ownGcs = [];
+    const observer = new PerformanceObserver((list) => {
+      for (const entry of list.getEntries()) {
+        ownGcs.push({ start: entry.startTime, end: entry.startTime + entry.duration });
+      }
+    });
+    observer.observe({ entryTypes: ['gc'] });
     await waitForQuiet();
-    const m = await measured(
-      () => pingPong(ports.delayed, config.referenceSamples, config.latencyWarmup, config.rttPayload),
-      child.pid,
-    );
-    const rttMs = Array.from(m.result, (us) => us / 1000);
-    const errorMs = rttMs.map((ms) => ms - config.latencyMs - baselineMs);
+    const m = await measured(async () => {
+      const samples = { toxic: [], reference: [] };
+      const sent = { toxic: [], reference: [] };
+      const block = async (pinger, key, total) => {
+        const n = Math.min(config.latencyBlock, total - samples[key].length);
+        if (n === 0) return;
+        samples[key].push(...(await pinger.run(n, config.latencyBlockWarmup)));
+        sent[key].push(...pinger.sentAt);
+      };
+      while (
+        samples.toxic.length < config.latencySamples ||
+        samples.reference.length < config.referenceSamples
+      ) {
+        await block(toxic, 'toxic', config.latencySamples);
+        await block(delayed, 'reference', config.referenceSamples);
+      }
+      return { samples, sent };
+    }, reference.pid);
+    observer.disconnect();
+    const describe = (key, baselineMs) => {
+      const samplesUs = m.result.samples[key];
+      const sent = m.result.sent[key];
+      const rttMs = samplesUs.map((us) => us / 1000);
+      const errorMs = rttMs.map((ms) => ms - config.latencyMs - baselineMs);
+      const duringOwnGc = (i) => ownGcs.some((gc) => gc.start < sent[i] + rttMs[i] && gc.end > sent[i]);
+      return {
+        baselineMs,
+        rttMs: summarize(rttMs),
+        errorMs: summarize(errorMs),
+        errorP99Ci95Ms: p99Interval(errorMs),
+        overOneMs: errorMs.filter((e) => e > 1).length,
+        // Where in the sequence the late ones were: clustered indices point at a stall of the machine.
+        overOneMsAt: errorMs.flatMap((e, i) => (e > 1 ? [i] : [])),
+        // Late ones that a GC of this (the measuring) process's main thread overlapped: the bench's, not the
+        // path's. They are counted in the figures all the same.
+        overOneMsDuringOwnGc: errorMs.filter((e, i) => e > 1 && duringOwnGc(i)).length,
+        // One figure for both: they ran interleaved, and the reference echo's busy-wait is in `load`.
+        cpu: m.cpu,
+      };
+    };
     return {
-      baselineMs,
-      rttMs: summarize(rttMs),
-      errorMs: summarize(errorMs),
-      overOneMs: errorMs.filter((e) => e > 1).length,
-      cpu: m.cpu,
+      latencyToxic: { configuredMs: config.latencyMs, ...describe('toxic', toxicBaselineMs) },
+      referenceDelay: describe('reference', referenceBaselineMs),
+      ownGc: { duringLatencyPhase: ownGcs.length },
     };
   } finally {
-    child.kill('SIGTERM');
+    toxic.close();
+    delayed.close();
+    reference.stop();
   }
 }
 
@@ -604,26 +736,6 @@ async function benchPlacement(placement, servers, routes) {
   return { bulk: bulkResult, rtt: rttResult, connect: connResult };
 }
 
-async function benchLatencyToxic(port, baselineMs) {
-  progress(
-    `latency toxic: ${config.latencySamples} round trips of ${config.latencyMs} ms, about ${Math.ceil((config.latencySamples * (config.latencyMs + 0.5)) / 1000)} s`,
-  );
-  await waitForQuiet();
-  const m = await measured(() =>
-    pingPong(port, config.latencySamples, config.latencyWarmup, config.rttPayload),
-  );
-  const rttMs = Array.from(m.result, (us) => us / 1000);
-  const errorMs = rttMs.map((ms) => ms - config.latencyMs - baselineMs);
-  return {
-    configuredMs: config.latencyMs,
-    baselineMs,
-    rttMs: summarize(rttMs),
-    errorMs: summarize(errorMs),
-    overOneMs: errorMs.filter((e) => e > 1).length,
-    cpu: m.cpu,
-  };
-}
-
 // ---------------------------------------------------------------------------------------------------------
 // Main
 
@@ -672,8 +784,7 @@ async function main() {
   const results = {};
   for (const placement of placements)
     results[placement] = await benchPlacement(placement, servers[placement], routes[placement]);
-  results.latencyToxic = await benchLatencyToxic(latencyPort, results.separate.rtt.proxied.p50 / 1000);
-  results.referenceDelay = await benchReferenceDelay();
+  Object.assign(results, await benchLatency(latencyPort, results.separate.rtt.proxied.p50 / 1000));
   const stop = await stopProxyServer();
   results.server = {
     startupMs: server.startupMs,
@@ -773,6 +884,8 @@ async function main() {
 
   const l = results.latencyToxic;
   const r = results.referenceDelay;
+  const ci = ({ lower, upper }) =>
+    `${Number.isNaN(lower) ? '?' : lower.toFixed(3)}-${Number.isNaN(upper) ? '?' : upper.toFixed(3)} ms`;
   const msRow = (name, s) => [
     name,
     ...['min', 'p50', 'p90', 'p99', 'max', 'mean'].map((k) => s[k].toFixed(3)),
@@ -789,9 +902,12 @@ async function main() {
     ],
   );
   console.log(
-    `reference: no proxy, a separate process that busy-waits exactly ${l.configuredMs} ms before echoing, ${r.rttMs.n} round trips;\n` +
+    `reference: no proxy, a separate process that busy-waits exactly ${l.configuredMs} ms before echoing, ${r.rttMs.n} round trips,\n` +
+      `  alternating with the toxic's in blocks of ${config.latencyBlock};\n` +
       `  error = RTT - ${l.configuredMs} ms - ${(r.baselineMs * 1000).toFixed(1)} µs (its no-delay RTT p50): what the machine and the measuring add.\n` +
-      `more than 1 ms late: proxy ${l.overOneMs} of ${l.errorMs.n}, reference ${r.overOneMs} of ${r.errorMs.n}`,
+      `more than 1 ms late: proxy ${l.overOneMs} of ${l.errorMs.n}, reference ${r.overOneMs} of ${r.errorMs.n}` +
+      ` (during a GC of this process: ${l.overOneMsDuringOwnGc} and ${r.overOneMsDuringOwnGc}; its GCs in the phase: ${results.ownGc.duringLatencyPhase})\n` +
+      `error p99, 95 % interval (order statistics): proxy ${ci(l.errorP99Ci95Ms)}, reference ${ci(r.errorP99Ci95Ms)}`,
   );
 
   const checks = {};
@@ -802,6 +918,7 @@ async function main() {
   }
   checks.latencyP99ErrorMs = {
     value: l.errorMs.p99,
+    ci95: l.errorP99Ci95Ms,
     met: Math.abs(l.errorMs.p99) < targets.latencyP99ErrorMs,
   };
   const verdict = (check) => (check.met ? 'met' : 'MISSED');
@@ -825,7 +942,7 @@ async function main() {
       ],
       [
         'latency toxic p99 error',
-        `${l.errorMs.p99.toFixed(3)} ms ${verdict(checks.latencyP99ErrorMs)}`,
+        `${l.errorMs.p99.toFixed(3)} ms ${verdict(checks.latencyP99ErrorMs)} (95 %: ${ci(l.errorP99Ci95Ms)})`,
         '',
         `< ${targets.latencyP99ErrorMs} ms`,
         goServer.latencyP99ErrorMs,
