@@ -382,12 +382,11 @@ async function bulk(port, servers, totalBytes) {
   return { mibPerSec: totalBytes / 2 ** 20 / ((end - start) / 1000) };
 }
 
-/** Ping-pong of `payloadBytes` on one connection; round-trip times in µs, warm-up excluded. */
 /**
  * One persistent connection for ping-pong: `run(iterations, warmup)` sends `payloadBytes`, waits for all of them
- * to come back, and repeats; it returns the round trips after the warm-up ones, in µs, and when each was sent
- * (`performance.now()`, ms) in `pinger.sentAt`. Runs can be repeated on the same connection, so two paths can
- * be measured in alternating blocks.
+ * to come back, and repeats; it returns the round trips after the warm-up ones (`rttUs`, µs) and when each was
+ * sent (`sentAt`, `performance.now()` ms). Runs can be repeated on the same connection, so two paths can be
+ * measured in alternating blocks.
  */
 async function openPinger(port, payloadBytes) {
   const socket = await connectTo(port);
@@ -403,12 +402,10 @@ async function openPinger(port, payloadBytes) {
   let onData = () => undefined;
   socket.on('data', (data) => onData(data));
   return {
-    sentAt: new Float64Array(0),
     async run(iterations, warmup) {
       if (failed) throw failed;
       const samples = new Float64Array(iterations);
       const sentTimes = new Float64Array(iterations);
-      this.sentAt = sentTimes;
       let index = -warmup;
       const done = new Promise((resolve, reject) => {
         onFailure = reject;
@@ -440,7 +437,7 @@ async function openPinger(port, payloadBytes) {
         onData = () => undefined;
         onFailure = () => undefined;
       }
-      return samples;
+      return { rttUs: samples, sentAt: sentTimes };
     },
     close() {
       socket.removeAllListeners('close');
@@ -450,10 +447,11 @@ async function openPinger(port, payloadBytes) {
   };
 }
 
+/** Ping-pong of `payloadBytes` on one connection; round-trip times in µs, warm-up excluded. */
 async function pingPong(port, iterations, warmup, payloadBytes) {
   const pinger = await openPinger(port, payloadBytes);
   try {
-    return await pinger.run(iterations, warmup);
+    return (await pinger.run(iterations, warmup)).rttUs;
   } finally {
     pinger.close();
   }
@@ -589,8 +587,9 @@ async function benchLatency(toxicPort, toxicBaselineMs) {
       const block = async (pinger, key, total) => {
         const n = Math.min(config.latencyBlock, total - samples[key].length);
         if (n === 0) return;
-        samples[key].push(...(await pinger.run(n, config.latencyBlockWarmup)));
-        sent[key].push(...pinger.sentAt);
+        const { rttUs, sentAt } = await pinger.run(n, config.latencyBlockWarmup);
+        samples[key].push(...rttUs);
+        sent[key].push(...sentAt);
       };
       while (
         samples.toxic.length < config.latencySamples ||
@@ -608,17 +607,18 @@ async function benchLatency(toxicPort, toxicBaselineMs) {
       const rttMs = samplesUs.map((us) => us / 1000);
       const errorMs = rttMs.map((ms) => ms - config.latencyMs - baselineMs);
       const duringOwnGc = (i) => ownGcs.some((gc) => gc.start < sent[i] + rttMs[i] && gc.end > sent[i]);
+      const lateAt = errorMs.flatMap((e, i) => (e > 1 ? [i] : []));
       return {
         baselineMs,
         rttMs: summarize(rttMs),
         errorMs: summarize(errorMs),
         errorP99Ci95Ms: p99Interval(errorMs),
-        overOneMs: errorMs.filter((e) => e > 1).length,
+        overOneMs: lateAt.length,
         // Where in the sequence the late ones were: clustered indices point at a stall of the machine.
-        overOneMsAt: errorMs.flatMap((e, i) => (e > 1 ? [i] : [])),
+        overOneMsAt: lateAt,
         // Late ones that a GC of this (the measuring) process's main thread overlapped: the bench's, not the
         // path's. They are counted in the figures all the same.
-        overOneMsDuringOwnGc: errorMs.filter((e, i) => e > 1 && duringOwnGc(i)).length,
+        overOneMsDuringOwnGc: lateAt.filter(duringOwnGc).length,
         // One figure for both: they ran interleaved, and the reference echo's busy-wait is in `load`.
         cpu: m.cpu,
       };
