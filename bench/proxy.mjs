@@ -20,10 +20,12 @@
 //   bulk      one-way throughput, 1 GiB per measurement, MiB/s and proxied/direct
 //   rtt       64-byte ping-pong on one persistent connection, p50/p99 µs and what the proxy adds
 //   connect   connections per second: connect, 1-byte echo, close, 8 at a time
-// and once, on a separate proxy with a 25 ms downstream latency toxic (separate placement):
-//   latency   error = RTT - 25 ms - proxied no-toxic RTT p50 (separate placement), p50/p99, and a 95 %
-//             interval for the p99 (order statistics, no assumption about the distribution)
-//   reference the same measurement with no proxy, against a process that busy-waits exactly 25 ms before it
+// and last, through a proxy with a 25 ms downstream latency toxic, from a client in a fresh process to an echo in
+// a process of its own (both set up as the proxy's process is: one GC thread, their other threads below the main
+// one), so that the tail measures the proxy and this machine, not the bench's own heap or threads:
+//   latency   error = RTT - 25 ms - the RTT p50 through a proxy with no toxic to the same echo, p50/p99, and a
+//             95 % interval for the p99 (order statistics, no assumption about the distribution)
+//   reference the same measurement with no proxy, the echo's process busy-waiting exactly 25 ms before it
 //             echoes: what the machine and the measuring add to the error by themselves. The two alternate in
 //             blocks of 50 round trips, so both see the same minutes of the machine
 // The machine may be shared: before each measured round the script waits (60 s at most in all) until other
@@ -34,11 +36,13 @@
 //   BENCH_REFERENCE_SAMPLES=100 node bench/proxy.mjs
 // BENCH_LATENCY_WARMUP (20) and BENCH_LATENCY_BLOCK (50; 1000 runs the toxic's round trips first, then the
 // reference's) change the latency part.
+// BENCH_LATENCY_DUMP=file writes the latency part's every round trip there (see bench/trace/README.md).
 // BENCH_PIN=1 pins this process to CPU 0 and the proxy to CPU 1 (taskset), for steadier figures.
 // BENCH_SERVER_CMD='["/path/to/server", "arg"]' runs another server instead (it must print the same
 // `{"event":"listening","url":...}` line and speak the Toxiproxy HTTP API), to compare servers the same way.
 
 import { Buffer } from 'node:buffer';
+import { writeFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { connect } from 'node:net';
 import { cpus, loadavg } from 'node:os';
@@ -48,6 +52,7 @@ import { createInterface } from 'node:readline';
 import { setTimeout } from 'node:timers';
 import { fileURLToPath, URL } from 'node:url';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { deprioritizeOtherThreads } from '../dist/chaos/embedded/background-threads.js';
 import {
   connectTo,
   listen,
@@ -97,9 +102,9 @@ const goServer = {
   latencyP99ErrorMs: 'about 4 ms late',
 };
 
-// BENCH_PIN=1: this process (clients and servers) on CPU 0, the proxy (and the reference echo) on CPU 1, with
-// taskset. Off by default, since users do not pin; on, it removes the variance of the scheduler sometimes
-// putting load and proxy on one core.
+// BENCH_PIN=1: this process (clients and servers, and the latency part's processes) on CPU 0, the proxy on
+// CPU 1, with taskset. Off by default, since users do not pin; on, it removes the variance of the scheduler
+// sometimes putting load and proxy on one core.
 const pinned = process.env.BENCH_PIN === '1';
 const onProxyCpu = (command) => (pinned ? ['taskset', '-c', '1', ...command] : command);
 
@@ -136,10 +141,13 @@ const selfCpuSeconds = () => {
  * (clients and servers), by the proxy process, and by everything else on the machine (other jobs; a high
  * figure there means the run was disturbed).
  */
-async function measured(fn, helperPid) {
+async function measured(fn, helperPids = []) {
   const sample = () => ({
     proxy: processCpuSeconds(server.pid),
-    helper: helperPid === undefined ? 0 : processCpuSeconds(helperPid),
+    helper: helperPids.reduce((sum, pid) => {
+      const seconds = processCpuSeconds(pid);
+      return sum === undefined || seconds === undefined ? undefined : sum + seconds;
+    }, 0),
     self: selfCpuSeconds(),
     machine: machineBusySeconds(),
   });
@@ -493,25 +501,34 @@ async function connectionChurn(port, total, concurrency) {
 }
 
 /**
- * Reference for the latency toxic, no proxy involved: a separate process that echoes on one port at once and
- * on another after a busy-wait of exactly `latencyMs` (it burns the CPU instead of sleeping, so it is never
- * late). Measured like the toxic, its error is what this machine and this way of measuring add by themselves.
+ * The far ends of the latency part, in a process of their own: an echo (the upstream of the latency proxies)
+ * and, for the reference, an echo after a busy-wait of exactly `delayMs` (it burns the CPU instead of sleeping,
+ * so it is never late). A kernel trace of the bench (docs/benchmarks.md, "Who is late") found the round trips
+ * that missed by over a millisecond late mostly before the proxy ever held them: the echo, then a worker of
+ * the bench's own process, answered late while that process ran GCs left over from the bulk parts. Here nothing
+ * else shares the echo's heap, and the process is set up as the proxy's: one GC thread, and V8's other threads
+ * below the main one (deprioritizeOtherThreads).
  */
-async function runDelayedEcho(delayMs) {
+async function runLatencyEndpoints(delayMs) {
+  await deprioritizeOtherThreads();
+  // Reading the clock allocates; read it every few thousand turns of a loop that does not, or the wait sets
+  // off a minor GC every ~25 ms, and one that lands at the end of a wait makes the reply late.
+  let spins = 0;
   const wait = (ms) => {
     const until = performance.now() + ms;
-    while (performance.now() < until);
+    for (;;) {
+      for (let k = 0; k < 4096; k++) spins = (spins + k) | 0;
+      if (performance.now() >= until) return;
+    }
   };
-  const immediate = await listen((socket) => socket.on('data', (data) => socket.write(data)));
+  const echo = await listen((socket) => socket.on('data', (data) => socket.write(data)));
   const delayed = await listen((socket) =>
     socket.on('data', (data) => {
       wait(delayMs);
       socket.write(data);
     }),
   );
-  process.stdout.write(
-    `${JSON.stringify({ immediate: immediate.address().port, delayed: delayed.address().port })}\n`,
-  );
+  process.stdout.write(`${JSON.stringify({ echo: echo.address().port, delayed: delayed.address().port })}\n`);
   process.on('SIGTERM', () => process.exit(0));
 }
 
@@ -520,93 +537,126 @@ function p99Interval(samples) {
   return { lower, upper };
 }
 
-async function startReferenceEcho() {
-  const [command, ...args] = onProxyCpu([
+/**
+ * This script again in a fresh process with one GC thread, `role` and `args` on its command line (on this
+ * process's CPUs: with BENCH_PIN, the load's).
+ */
+function spawnRole(role, args, stdin = 'ignore') {
+  const child = spawn(
     process.execPath,
-    fileURLToPath(import.meta.url),
-    '--delayed-echo',
-    String(config.latencyMs),
-  ]);
-  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-  try {
-    const ports = await withTimeout(
+    ['--single-threaded-gc', fileURLToPath(import.meta.url), role, ...args],
+    { stdio: [stdin, 'pipe', 'inherit'] },
+  );
+  const lines = createInterface({ input: child.stdout });
+  const exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+  /** The next line the child prints, parsed as JSON. */
+  const nextLine = (ms, what) =>
+    withTimeout(
       new Promise((resolve, reject) => {
-        createInterface({ input: child.stdout }).once('line', (line) => resolve(JSON.parse(line)));
+        lines.once('line', (line) => resolve(JSON.parse(line)));
         child.once('error', reject);
-        child.once('exit', (code) => reject(new Error(`reference echo exited with code ${code}`)));
+        exited.then((code) => reject(new Error(`${role} exited with code ${code}`)));
       }),
-      10_000,
-      'starting the reference echo',
+      ms,
+      what,
     );
-    return { ports, pid: child.pid, stop: () => child.kill('SIGTERM') };
+  return { child, nextLine, stop: () => child.kill('SIGTERM') };
+}
+
+async function startLatencyEndpoints() {
+  const endpoints = spawnRole('--latency-endpoints', [String(config.latencyMs)]);
+  try {
+    const ports = await endpoints.nextLine(10_000, 'starting the latency endpoints');
+    return { ports, pid: endpoints.child.pid, stop: endpoints.stop };
   } catch (error) {
-    child.kill('SIGTERM');
+    endpoints.stop();
     throw error;
   }
 }
 
 /**
+ * The measuring side of the latency part, in a fresh process (`--latency-client`): the bench's own process has
+ * by then allocated gigabytes in the bulk parts, and its heap's clean-up (V8's memory reducer: full GCs while
+ * the allocation rate is low, with helper threads on both CPUs) fell into this part. It measures the two
+ * baselines, warms up, prints `{"ready":true}`, waits for a line on stdin, measures the alternating blocks and
+ * prints them with its own GCs, all on its own performance.now() clock.
+ */
+async function runLatencyClient(ports) {
+  await deprioritizeOtherThreads();
+  const baselineMs = async (port) =>
+    summarize(await pingPong(port, config.rttIterations / 2, config.rttWarmup, config.rttPayload)).p50 / 1000;
+  const toxicBaselineMs = await baselineMs(ports.baseline);
+  const referenceBaselineMs = await baselineMs(ports.echo);
+  const toxic = await openPinger(ports.toxic, config.rttPayload);
+  const delayed = await openPinger(ports.delayed, config.rttPayload);
+  await toxic.run(0, config.latencyWarmup);
+  await delayed.run(0, config.latencyWarmup);
+  const gcs = [];
+  const observer = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) gcs.push([entry.startTime, entry.startTime + entry.duration]);
+  });
+  observer.observe({ entryTypes: ['gc'] });
+  process.stdout.write('{"ready":true}\n');
+  await new Promise((resolve) => process.stdin.once('data', resolve));
+  const samples = { toxic: [], reference: [] };
+  const sent = { toxic: [], reference: [] };
+  const block = async (pinger, key, total) => {
+    const n = Math.min(config.latencyBlock, total - samples[key].length);
+    if (n === 0) return;
+    const { rttUs, sentAt } = await pinger.run(n, config.latencyBlockWarmup);
+    samples[key].push(...rttUs);
+    sent[key].push(...sentAt);
+  };
+  while (samples.toxic.length < config.latencySamples || samples.reference.length < config.referenceSamples) {
+    await block(toxic, 'toxic', config.latencySamples);
+    await block(delayed, 'reference', config.referenceSamples);
+  }
+  observer.disconnect();
+  toxic.close();
+  delayed.close();
+  // Stays until the bench stops it (stdin keeps it alive), so the bench can read its CPU time after this line.
+  // monoOffsetMs: CLOCK_MONOTONIC minus this clock, to line the samples up with a kernel trace (trace_clock mono).
+  const monoOffsetMs = Number(process.hrtime.bigint()) / 1e6 - performance.now();
+  process.stdout.write(
+    `${JSON.stringify({ toxicBaselineMs, referenceBaselineMs, samples, sent, gcs, monoOffsetMs })}\n`,
+  );
+}
+
+/**
  * The latency toxic and its no-proxy reference, measured in alternating blocks of round trips on two
  * persistent connections, so that both see the same minutes of this machine: a stall of the VM then shows in
- * both instead of in whichever happened to run during it.
+ * both instead of in whichever happened to run during it. `ports`: the proxy with the toxic, a proxy without
+ * one to the same echo (the toxic's baseline), and the endpoints' echo and delayed echo.
  */
-async function benchLatency(toxicPort, toxicBaselineMs) {
-  const reference = await startReferenceEcho();
-  const toxic = await openPinger(toxicPort, config.rttPayload);
-  const delayed = await openPinger(reference.ports.delayed, config.rttPayload);
+async function benchLatency(ports, endpointsPid) {
+  const client = spawnRole('--latency-client', [JSON.stringify(ports)], 'pipe');
   try {
-    await waitForQuiet();
-    const referenceBaselineMs =
-      summarize(
-        await pingPong(
-          reference.ports.immediate,
-          config.rttIterations / 2,
-          config.rttWarmup,
-          config.rttPayload,
-        ),
-      ).p50 / 1000;
+    await client.nextLine(120_000, 'the latency client warming up');
     const seconds = Math.ceil(
       ((config.latencySamples + config.referenceSamples) * (config.latencyMs + 0.5)) / 1000,
     );
     progress(
       `latency toxic and reference: ${config.latencySamples} and ${config.referenceSamples} round trips of ${config.latencyMs} ms, in alternating blocks of ${config.latencyBlock}, about ${seconds} s`,
     );
-    await toxic.run(0, config.latencyWarmup);
-    await delayed.run(0, config.latencyWarmup);
-    const ownGcs = [];
-    const observer = new PerformanceObserver((list) => {
-      for (const entry of list.getEntries()) {
-        ownGcs.push({ start: entry.startTime, end: entry.startTime + entry.duration });
-      }
-    });
-    observer.observe({ entryTypes: ['gc'] });
     await waitForQuiet();
     const m = await measured(async () => {
-      const samples = { toxic: [], reference: [] };
-      const sent = { toxic: [], reference: [] };
-      const block = async (pinger, key, total) => {
-        const n = Math.min(config.latencyBlock, total - samples[key].length);
-        if (n === 0) return;
-        const { rttUs, sentAt } = await pinger.run(n, config.latencyBlockWarmup);
-        samples[key].push(...rttUs);
-        sent[key].push(...sentAt);
+      client.child.stdin.write('go\n');
+      return client.nextLine(600_000, 'the latency blocks');
+    }, [endpointsPid, client.child.pid]);
+    const { samples, sent, gcs, toxicBaselineMs, referenceBaselineMs } = m.result;
+    if (process.env.BENCH_LATENCY_DUMP) {
+      // Every round trip, for bench/trace/late-round-trips.mjs: who ran instead, when one was late.
+      const dump = {
+        latencyMs: config.latencyMs,
+        pids: { bench: process.pid, client: client.child.pid, endpoints: endpointsPid, server: server.pid },
       };
-      while (
-        samples.toxic.length < config.latencySamples ||
-        samples.reference.length < config.referenceSamples
-      ) {
-        await block(toxic, 'toxic', config.latencySamples);
-        await block(delayed, 'reference', config.referenceSamples);
-      }
-      return { samples, sent };
-    }, reference.pid);
-    observer.disconnect();
+      writeFileSync(process.env.BENCH_LATENCY_DUMP, JSON.stringify({ ...dump, ...m.result }));
+    }
     const describe = (key, baselineMs) => {
-      const samplesUs = m.result.samples[key];
-      const sent = m.result.sent[key];
-      const rttMs = samplesUs.map((us) => us / 1000);
+      const rttMs = samples[key].map((us) => us / 1000);
       const errorMs = rttMs.map((ms) => ms - config.latencyMs - baselineMs);
-      const duringOwnGc = (i) => ownGcs.some((gc) => gc.start < sent[i] + rttMs[i] && gc.end > sent[i]);
+      const duringClientGc = (i) =>
+        gcs.some(([start, end]) => start < sent[key][i] + rttMs[i] && end > sent[key][i]);
       const lateAt = errorMs.flatMap((e, i) => (e > 1 ? [i] : []));
       return {
         baselineMs,
@@ -616,22 +666,20 @@ async function benchLatency(toxicPort, toxicBaselineMs) {
         overOneMs: lateAt.length,
         // Where in the sequence the late ones were: clustered indices point at a stall of the machine.
         overOneMsAt: lateAt,
-        // Late ones that a GC of this (the measuring) process's main thread overlapped: the bench's, not the
-        // path's. They are counted in the figures all the same.
-        overOneMsDuringOwnGc: lateAt.filter(duringOwnGc).length,
-        // One figure for both: they ran interleaved, and the reference echo's busy-wait is in `load`.
+        // Late ones that a GC of the measuring process's main thread overlapped: the bench's, not the path's.
+        // They are counted in the figures all the same.
+        overOneMsDuringOwnGc: lateAt.filter(duringClientGc).length,
+        // One figure for both: they ran interleaved, and the reference's busy-wait is in `load`.
         cpu: m.cpu,
       };
     };
     return {
       latencyToxic: { configuredMs: config.latencyMs, ...describe('toxic', toxicBaselineMs) },
       referenceDelay: describe('reference', referenceBaselineMs),
-      ownGc: { duringLatencyPhase: ownGcs.length },
+      ownGc: { duringLatencyPhase: gcs.length },
     };
   } finally {
-    toxic.close();
-    delayed.close();
-    reference.stop();
+    client.stop();
   }
 }
 
@@ -772,7 +820,13 @@ async function main() {
       },
     };
   }
-  const latencyPort = await createProxy('bench_latency', servers.separate.echoPort);
+  const endpoints = await startLatencyEndpoints();
+  const latencyPorts = {
+    toxic: await createProxy('bench_latency', endpoints.ports.echo),
+    baseline: await createProxy('bench_latency_baseline', endpoints.ports.echo),
+    echo: endpoints.ports.echo,
+    delayed: endpoints.ports.delayed,
+  };
   await api('POST', '/proxies/bench_latency/toxics', {
     name: 'bench_latency_downstream',
     type: 'latency',
@@ -784,7 +838,11 @@ async function main() {
   const results = {};
   for (const placement of placements)
     results[placement] = await benchPlacement(placement, servers[placement], routes[placement]);
-  Object.assign(results, await benchLatency(latencyPort, results.separate.rtt.proxied.p50 / 1000));
+  try {
+    Object.assign(results, await benchLatency(latencyPorts, endpoints.pid));
+  } finally {
+    endpoints.stop();
+  }
   const stop = await stopProxyServer();
   results.server = {
     startupMs: server.startupMs,
@@ -892,7 +950,7 @@ async function main() {
     other(s.cpu),
   ];
   table(
-    `Latency toxic, ${l.configuredMs} ms downstream: ${l.rttMs.n} round trips through the proxy; error = RTT - ${l.configuredMs} ms - ${(l.baselineMs * 1000).toFixed(1)} µs (proxied RTT p50, separate), ms`,
+    `Latency toxic, ${l.configuredMs} ms downstream: ${l.rttMs.n} round trips through the proxy; error = RTT - ${l.configuredMs} ms - ${(l.baselineMs * 1000).toFixed(1)} µs (its RTT p50 through a proxy with no toxic), ms`,
     ['', 'min', 'p50', 'p90', 'p99', 'max', 'mean', 'other cpu'],
     [
       msRow('proxy: RTT', { ...l.rttMs, cpu: l.cpu }),
@@ -902,11 +960,11 @@ async function main() {
     ],
   );
   console.log(
-    `reference: no proxy, a separate process that busy-waits exactly ${l.configuredMs} ms before echoing, ${r.rttMs.n} round trips,\n` +
+    `reference: no proxy, the echo's process busy-waits exactly ${l.configuredMs} ms before echoing, ${r.rttMs.n} round trips,\n` +
       `  alternating with the toxic's in blocks of ${config.latencyBlock};\n` +
       `  error = RTT - ${l.configuredMs} ms - ${(r.baselineMs * 1000).toFixed(1)} µs (its no-delay RTT p50): what the machine and the measuring add.\n` +
       `more than 1 ms late: proxy ${l.overOneMs} of ${l.errorMs.n}, reference ${r.overOneMs} of ${r.errorMs.n}` +
-      ` (during a GC of this process: ${l.overOneMsDuringOwnGc} and ${r.overOneMsDuringOwnGc}; its GCs in the phase: ${results.ownGc.duringLatencyPhase})\n` +
+      ` (during a GC of the measuring process: ${l.overOneMsDuringOwnGc} and ${r.overOneMsDuringOwnGc}; its GCs in the phase: ${results.ownGc.duringLatencyPhase})\n` +
       `error p99, 95 % interval (order statistics): proxy ${ci(l.errorP99Ci95Ms)}, reference ${ci(r.errorP99Ci95Ms)}`,
   );
 
@@ -979,8 +1037,10 @@ async function main() {
 
 if (!isMainThread && workerData?.role === 'servers') {
   await serverWorker();
-} else if (process.argv[2] === '--delayed-echo') {
-  await runDelayedEcho(Number(process.argv[3]));
+} else if (process.argv[2] === '--latency-endpoints') {
+  await runLatencyEndpoints(Number(process.argv[3]));
+} else if (process.argv[2] === '--latency-client') {
+  await runLatencyClient(JSON.parse(process.argv[3]));
 } else if (pinned && process.env.BENCH_PINNED_LOAD !== '1') {
   // Re-run this script on CPU 0; the proxy it starts goes to CPU 1.
   const child = spawn('taskset', ['-c', '0', process.execPath, fileURLToPath(import.meta.url)], {

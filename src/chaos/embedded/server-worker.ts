@@ -1,5 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { isGeoctlError } from '../../errors.js';
+import { deprioritizeOtherThreads } from './background-threads.js';
 import { startEmbeddedToxiproxy, type EmbeddedToxiproxyOptions } from './embedded-server.js';
 import type { WorkerReport, WorkerCommand } from './server-worker-protocol.js';
 
@@ -16,6 +17,9 @@ const options = workerData as Omit<EmbeddedToxiproxyOptions, 'log'>;
 
 try {
   const server = await startEmbeddedToxiproxy({ ...options, log: (entry) => post({ type: 'log', entry }) });
+  // This process runs only the server; its other threads (the CLI's main thread too) must not take a core
+  // from this one.
+  await deprioritizeOtherThreads();
   port.on('message', (command: WorkerCommand) => {
     if (command.type !== 'close') return;
     void server.close().then(() => {

@@ -1,6 +1,7 @@
 import { createServer, connect, type AddressInfo, type Server } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { SERVER_NODE_FLAGS } from '../../../src/cli/serve-relaunch.js';
 import { killAllCli, runCli, spawnCli } from '../../helpers/cli.js';
 import { alive, eventually } from '../../helpers/processes.js';
@@ -26,6 +27,41 @@ async function refusesConnections(port: number): Promise<boolean> {
     });
     socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code === 'ECONNREFUSED'));
   });
+}
+
+const SCHED_OTHER = 0;
+const SCHED_IDLE = 5;
+
+function hasChrt(): boolean {
+  return spawnSync('chrt', ['--help']).status === 0;
+}
+
+interface ThreadStat {
+  tid: number;
+  nice: number;
+  policy: number;
+  cpuTicks: number;
+}
+
+/** The threads of `pid` from /proc: id, nice value, scheduling policy and CPU ticks used (utime + stime). */
+function threadsOf(pid: number): Map<number, ThreadStat> {
+  const threads = new Map<number, ThreadStat>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      // Fields after "pid (comm) ": state is [0], utime [11], stime [12], nice [16], policy [38].
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      threads.set(Number(tid), {
+        tid: Number(tid),
+        nice: Number(fields[16]),
+        policy: Number(fields[38]),
+        cpuTicks: Number(fields[11]) + Number(fields[12]),
+      });
+    } catch {
+      // exited since the listing
+    }
+  }
+  return threads;
 }
 
 describe('geoctl toxiproxy serve (subprocess)', () => {
@@ -64,6 +100,50 @@ describe('geoctl toxiproxy serve (subprocess)', () => {
     cli.child.kill('SIGTERM');
     expect((await cli.result()).code).toBe(0);
     expect(alive(ready.pid)).toBe(false);
+  });
+
+  it('leaves its data-plane thread at normal priority and every other thread below it', async () => {
+    const cli = spawnCli(['toxiproxy', 'serve', '--port', '0', '--json']);
+    const ready = JSON.parse(await cli.nextLine()) as { url: string; pid: number };
+    // Push bytes through a proxy so the data plane's thread is the one that used the CPU.
+    const total = 256 << 20;
+    let received = 0;
+    let arrived!: () => void;
+    const allArrived = new Promise<void>((resolve) => (arrived = resolve));
+    const sink = createServer((socket) =>
+      socket.on('data', (data: Buffer) => {
+        received += data.length;
+        if (received === total) arrived();
+      }),
+    );
+    await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', resolve));
+    const created = await fetch(`${ready.url}/proxies`, {
+      method: 'POST',
+      body: JSON.stringify({ name: 'p', listen: '127.0.0.1:0', upstream: `127.0.0.1:${portOf(sink)}` }),
+    });
+    const proxyPort = Number(((await created.json()) as { listen: string }).listen.split(':').pop());
+    const before = threadsOf(ready.pid);
+    const client = connect(proxyPort, '127.0.0.1');
+    const chunk = Buffer.alloc(1 << 20);
+    for (let sent = 0; sent < total; sent += chunk.length)
+      if (!client.write(chunk)) await new Promise((resolve) => client.once('drain', resolve));
+    await allArrived;
+    client.destroy();
+    const after = threadsOf(ready.pid);
+    sink.close();
+    const busiest = [...after.values()].sort(
+      (a, b) =>
+        b.cpuTicks - (before.get(b.tid)?.cpuTicks ?? 0) - (a.cpuTicks - (before.get(a.tid)?.cpuTicks ?? 0)),
+    )[0]!;
+    expect(busiest.tid).not.toBe(ready.pid);
+    expect(busiest).toMatchObject({ nice: 0, policy: SCHED_OTHER });
+    // SCHED_IDLE where chrt (util-linux) can set it, as on CI; nice 19 in any case.
+    const lowered = { nice: 19, policy: hasChrt() ? SCHED_IDLE : SCHED_OTHER };
+    const others = [...after.values()].filter((t) => t.tid !== busiest.tid);
+    expect(others.length).toBeGreaterThanOrEqual(5); // the main thread and V8's task runners at least
+    for (const thread of others) expect(thread).toMatchObject(lowered);
+    cli.child.kill('SIGTERM');
+    expect((await cli.result()).code).toBe(0);
   });
 
   it('stops the server when geoctl itself is killed with SIGKILL', async () => {
