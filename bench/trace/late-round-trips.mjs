@@ -9,9 +9,12 @@
 import { createReadStream, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 
-const [tracePath, dumpPath] = process.argv.slice(2);
+const args = process.argv.slice(2);
+// --reference: the no-proxy reference's round trips (client -> delayed echo -> client) instead of the toxic's.
+const reference = args.includes('--reference');
+const [tracePath, dumpPath] = args.filter((a) => a !== '--reference');
 if (!tracePath || !dumpPath) {
-  console.error('usage: node bench/trace/late-round-trips.mjs TRACE DUMP');
+  console.error('usage: node bench/trace/late-round-trips.mjs [--reference] TRACE DUMP');
   process.exit(2);
 }
 const dump = JSON.parse(readFileSync(dumpPath, 'utf8'));
@@ -122,8 +125,38 @@ function preemptedBy(tid, from, to) {
 
 // ------------------------------------------------------------------ the round trips
 const latencyMs = dump.latencyMs;
-const rttMs = dump.samples.toxic.map((us) => us / 1000);
-const hops = rttMs.map((rtt, i) => {
+/** A reference round trip: the client wakes the echo's process, which busy-waits 25 ms and wakes the client. */
+function referenceHops(rtt, i) {
+  const sent = dump.sent.reference[i] + dump.monoOffsetMs;
+  const end = sent + rtt;
+  const out = [];
+  const toEcho = wake(client, echo, sent - 0.05, sent + 2);
+  if (toEcho) out.push({ hop: 'client -> echo', ms: toEcho.took, others: toEcho.others });
+  const back = findLast(
+    sent + latencyMs - 5,
+    end,
+    (e) => e.name === 'sched_waking' && e.tid === echo && e.f.pid === client,
+  );
+  if (toEcho && back)
+    out.push({
+      hop: 'echo waits',
+      ms: back.t - toEcho.ran - latencyMs,
+      others: preemptedBy(echo, toEcho.ran, back.t),
+    });
+  const toClient = back && wake(echo, client, back.t - 0.001, end + 1);
+  if (toClient) {
+    out.push({ hop: 'echo -> client', ms: toClient.took, others: toClient.others });
+    out.push({ hop: 'client reads', ms: end - toClient.ran, others: preemptedBy(client, toClient.ran, end) });
+  }
+  return { i, errorMs: rtt - latencyMs - dump.referenceBaselineMs, hops: out };
+}
+
+const hops = (reference ? dump.samples.reference : dump.samples.toxic).map((us, i) =>
+  reference ? referenceHops(us / 1000, i) : toxicHops(us / 1000, i),
+);
+
+/** A round trip through the toxic: client -> proxy -> echo -> proxy (held 25 ms) -> client. */
+function toxicHops(rtt, i) {
   const sent = dump.sent.toxic[i] + dump.monoOffsetMs;
   const end = sent + rtt;
   const out = [];
@@ -164,7 +197,7 @@ const hops = rttMs.map((rtt, i) => {
     }
   }
   return { i, errorMs: rtt - latencyMs - dump.toxicBaselineMs, hops: out };
-});
+}
 
 /** "comm[tid](tgid)" as the part of the bench it is, for the tally. */
 function role(who) {
@@ -186,7 +219,9 @@ for (const name of new Set(hops.flatMap((h) => h.hops.map((x) => x.hop)))) {
   medians.set(name, values[Math.floor(values.length / 2)]);
 }
 const fmt = (ms) => ms.toFixed(2);
-console.log(`proxy data-plane thread ${proxy}; hop medians over ${hops.length} round trips, ms:`);
+console.log(
+  `${reference ? 'reference' : 'toxic'}; proxy data-plane thread ${proxy}; hop medians over ${hops.length} round trips, ms:`,
+);
 console.log(`  ${[...medians].map(([name, ms]) => `${name} ${fmt(ms)}`).join(', ')}`);
 const blame = new Map();
 const late = hops.filter((h) => h.errorMs > 1);
