@@ -39,23 +39,13 @@ describe('precise timer', () => {
 
   it('lets the event loop run while it spins towards a deadline', async () => {
     // A release 2 ms away is inside the spin window from the start. The spin must keep yielding to the
-    // event loop, so a chain of setImmediate callbacks goes on running until the release (hundreds of
-    // turns; a spin that held the loop for the whole window would allow one or two).
-    let turns = 0;
-    let released = false;
-    const chain = (): void => {
-      if (released) return;
-      turns++;
-      setImmediate(chain);
-    };
-    await new Promise<void>((resolve) => {
-      atTime(performance.now() + 2, () => {
-        released = true;
-        resolve();
-      });
-      setImmediate(chain);
-    });
-    expect(turns).toBeGreaterThan(20);
+    // event loop, so a chain of setImmediate callbacks goes on running until the release: dozens to
+    // hundreds of turns, where a spin that held the loop for the whole window would allow one or two. A
+    // busy machine can take the CPU away for most of one 2 ms window (CI once saw 17 turns), so the best of
+    // several windows is what is held to the bound.
+    const turnsPerWindow: number[] = [];
+    for (let window = 0; window < 8; window++) turnsPerWindow.push(await chainTurnsUntilRelease(2));
+    expect(Math.max(...turnsPerWindow)).toBeGreaterThan(20);
   });
 
   it('with gc exposed (the server process), runs a minor GC well before each release, not during it', async () => {
@@ -76,6 +66,25 @@ describe('precise timer', () => {
     expect(plain.gcs.filter((gc) => gc.forced)).toEqual([]);
   });
 });
+
+/** How many turns a setImmediate chain gets while the timer waits for a release `ms` away. */
+async function chainTurnsUntilRelease(ms: number): Promise<number> {
+  let turns = 0;
+  let released = false;
+  const chain = (): void => {
+    if (released) return;
+    turns++;
+    setImmediate(chain);
+  };
+  await new Promise<void>((resolve) => {
+    atTime(performance.now() + ms, () => {
+      released = true;
+      resolve();
+    });
+    setImmediate(chain);
+  });
+  return turns;
+}
 
 const RELEASES = 20;
 
