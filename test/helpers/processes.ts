@@ -40,16 +40,3 @@ export function descendants(pid: number): number[] {
   walk(pid);
   return out;
 }
-
-/**
- * Polls `done` (every 50 ms) until it holds or `timeoutMs` passes; returns whether it held. For effects of
- * another process (a guard stopping servers) that give the test no event to await.
- */
-export async function eventually(done: () => boolean, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (!done()) {
-    if (Date.now() > deadline) return false;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return true;
-}

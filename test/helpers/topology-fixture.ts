@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -264,22 +263,6 @@ export function useFaultFixture(options: FixtureOptions = {}): () => FaultFixtur
   };
 }
 
-/** Polls `check` (awaiting each call) until it returns a value other than undefined/false, or throws. */
-export async function waitFor<T>(
-  what: string,
-  check: () => Promise<T | undefined | false>,
-  timeoutMs = 5_000,
-  intervalMs = 50,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
-  }
-}
-
 /** Resolves with the stderr text once it matches `pattern`; rejects if the process exits first. */
 export function waitForStderr(cli: CliProcess, pattern: RegExp, timeoutMs = 10_000): Promise<string> {
   return new Promise<string>((resolve, reject) => {
@@ -309,17 +292,6 @@ export function waitForStderr(cli: CliProcess, pattern: RegExp, timeoutMs = 10_0
   });
 }
 
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  // A zombie answers signal 0 until its parent reaps it.
-  const stat = readFileSafe(`/proc/${pid}/stat`);
-  return stat === undefined || stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-}
-
 /** Pids of processes whose command line contains `text` (Linux /proc; empty elsewhere). */
 export async function pidsMentioning(text: string): Promise<number[]> {
   let entries: string[];
@@ -342,13 +314,5 @@ function killPid(pid: number): void {
     process.kill(pid, 'SIGKILL');
   } catch {
     // already gone
-  }
-}
-
-function readFileSafe(path: string): string | undefined {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return undefined;
   }
 }

@@ -4,7 +4,8 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { SERVER_NODE_FLAGS } from '../../../src/cli/serve-relaunch.js';
 import { killAllCli, runCli, spawnCli } from '../../helpers/cli.js';
-import { alive, eventually } from '../../helpers/processes.js';
+import { alive } from '../../helpers/processes.js';
+import { waitFor } from '../../helpers/wait-for.js';
 
 afterEach(() => killAllCli());
 
@@ -152,7 +153,8 @@ describe('geoctl toxiproxy serve (subprocess)', () => {
     try {
       expect(alive(ready.pid)).toBe(true);
       cli.child.kill('SIGKILL');
-      expect(await eventually(() => !alive(ready.pid), 10_000)).toBe(true);
+      await waitFor('the server to exit', () => !alive(ready.pid), 10_000);
+      expect(alive(ready.pid)).toBe(false);
       expect(await refusesConnections(Number(new URL(ready.url).port))).toBe(true);
     } finally {
       if (alive(ready.pid)) process.kill(ready.pid, 'SIGKILL');

@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SERVER_NODE_FLAGS } from '../../../src/cli/serve-relaunch.js';
 import { runCli } from '../../helpers/cli.js';
-import { isAlive, LINK_EU_US, useFaultFixture, waitFor } from '../../helpers/topology-fixture.js';
+import { alive } from '../../helpers/processes.js';
+import { LINK_EU_US, useFaultFixture } from '../../helpers/topology-fixture.js';
+import { waitFor } from '../../helpers/wait-for.js';
 
 // `toxiproxy: embedded`: deploy starts geoctl's server as a background daemon. The fixture's close()
 // runs `geoctl teardown` and kills the recorded pid, so a failed test never leaves the daemon behind.
@@ -21,7 +23,7 @@ describe('toxiproxy: embedded, end to end', () => {
     const deployed = await f.geoctlJson(['deploy']);
     expect(deployed.server.kind).toBe('embedded');
     const pid = deployed.server.pid!;
-    expect(isAlive(pid)).toBe(true);
+    expect(alive(pid)).toBe(true);
     // The daemon is the server itself (no launcher in between), started with the server's Node flags.
     expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')).toEqual(
       expect.arrayContaining([...SERVER_NODE_FLAGS, 'toxiproxy', 'serve']),
@@ -73,7 +75,7 @@ describe('toxiproxy: embedded, end to end', () => {
     const teardown = await f.geoctlJson(['teardown']);
     expect(teardown.stoppedEmbedded).toEqual({ pid });
     expect(teardown.deleted).toHaveLength(5);
-    await waitFor('the daemon to exit', async () => !isAlive(pid), 5_000);
+    await waitFor('the daemon to exit', async () => !alive(pid), 5_000);
     expect(await f.embeddedRecords()).toEqual([]);
     expect(await f.tcp.connectOutcome(f.linkPort.euUs)).toBe('ECONNREFUSED');
     const after = await f.geoctlJson(['status']);

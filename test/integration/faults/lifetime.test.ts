@@ -4,9 +4,9 @@ import {
   LINK_EU_US,
   pidsMentioning,
   useFaultFixture,
-  waitFor,
   type FaultFixture,
 } from '../../helpers/topology-fixture.js';
+import { waitFor } from '../../helpers/wait-for.js';
 
 const fixture = useFaultFixture();
 

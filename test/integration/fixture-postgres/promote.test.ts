@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import type { RunRecord } from '../../../src/report/run-results.js';
 import { runCli, spawnCli, type CliProcess } from '../../helpers/cli.js';
 import { wirePostgresTopology, type PostgresWiring } from '../../helpers/postgres-fixture-topology.js';
-import { alive, descendants, eventually } from '../../helpers/processes.js';
+import { alive, descendants } from '../../helpers/processes.js';
 import { useScratch } from '../../helpers/scratch.js';
 import {
   failoverSummary,
@@ -16,6 +16,7 @@ import {
   type FailoverSummary,
 } from '../../helpers/game-day.js';
 import { deployedUrl, faultsLeftOn } from '../../helpers/toxics-left.js';
+import { waitFor } from '../../helpers/wait-for.js';
 
 // The shipped promotion game day (fixtures/postgres-streaming/promote.yaml) through `geoctl run` against
 // `geoctl fixture postgres` on a free-port copy of the shipped topology. Ground truth from PostgreSQL on the
@@ -177,7 +178,8 @@ describe('geoctl fixture postgres: promotion from a run: hook', () => {
     expect(all.length).toBeGreaterThan(pids.length * 3);
     fixture.child.kill('SIGKILL');
     expect((await fixture.result(5_000)).signal).toBe('SIGKILL');
-    await eventually(
+    await waitFor(
+      'every server stopped, the directory and the state file removed',
       () => all.every((pid) => !alive(pid)) && !existsSync(listening.dir) && !existsSync(listening.stateFile),
       12_000,
     );

@@ -9,8 +9,8 @@ import { alive } from '../../helpers/processes.js';
 import { useScratch } from '../../helpers/scratch.js';
 import { failoverSummary, readObservations, runGameDay } from '../../helpers/game-day.js';
 import { deployedUrl, faultsLeftOn } from '../../helpers/toxics-left.js';
-import { eventually } from '../../helpers/real-servers.js';
 import { REGIONS, wireSentinelTopology, type Region } from '../../helpers/sentinel-topology.js';
+import { waitFor } from '../../helpers/wait-for.js';
 
 // `geoctl fixture redis` as a user runs it (a real subprocess of the built CLI), with the shipped
 // fixtures/redis-sentinel topology copied onto free ports, and the shipped failover game day run against it
@@ -165,7 +165,7 @@ async function gameDay(scenario: string): Promise<number> {
   // primary (the old primary too, once Sentinel's failover is over and the fixture demoted it).
   for (const region of REGIONS.filter((r) => r !== newPrimary)) {
     const node = await direct(wiring.nodePort[region]);
-    const info = await eventually(
+    const info = await waitFor(
       `${region} replicates from ${newPrimary} through its link proxy`,
       async () => {
         const text = await node.info('replication');
@@ -188,7 +188,7 @@ async function gameDay(scenario: string): Promise<number> {
   expect(latency.code, latency.stderr).toBe(0);
   const visibleAfter = async (region: Region, key: string, since: number): Promise<number> => {
     const node = await direct(wiring.nodePort[region]);
-    return eventually(`${key} reaches ${region}`, async () =>
+    return waitFor(`${key} reaches ${region}`, async () =>
       (await node.get(key)) === null ? undefined : Date.now() - since,
     );
   };

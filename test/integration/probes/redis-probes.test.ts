@@ -22,13 +22,8 @@ import { openStore } from '../../../src/stores/open-store.js';
 import type { Store } from '../../../src/stores/store.js';
 import { clientProxyName, linkProxyName, type Topology } from '../../../src/topology/topology.js';
 import { freePorts } from '../../helpers/free-ports.js';
-import {
-  eventually,
-  ServerSet,
-  startRedis,
-  startSentinel,
-  type RedisServer,
-} from '../../helpers/real-servers.js';
+import { ServerSet, startRedis, startSentinel, type RedisServer } from '../../helpers/real-servers.js';
+import { waitFor } from '../../helpers/wait-for.js';
 
 // A real Redis primary (us-east) and two replicas (eu-west, ap-south) whose replication connections go
 // through geoctl's link proxies, so faults on a link change replication as a network would.
@@ -89,7 +84,7 @@ beforeEach(async () => {
   const client = primary.connect();
   await client.connect();
   try {
-    await eventually(
+    await waitFor(
       'both replicas are online',
       async () => (await client.info('replication')).match(/state=online/g)?.length === 2,
     );
@@ -98,7 +93,7 @@ beforeEach(async () => {
       const replica = new Redis({ host: '127.0.0.1', port, lazyConnect: true });
       await replica.connect();
       try {
-        await eventually(
+        await waitFor(
           `the canary reached the replica on ${port}`,
           async () => (await replica.get('geoctl-canary')) === 'ok',
         );
@@ -232,7 +227,7 @@ describe('probes against real Redis replication through the proxies', () => {
         activeFaults: async () => faultToxics(await driver.listProxies()).length,
       },
     );
-    await eventually('keys diverge', async () => sawDivergence);
+    await waitFor('keys diverge', async () => sawDivergence);
     await heal(driver, topology, {}, { verify: false });
     const summary = await running;
     expect(summary.episodes).toHaveLength(1);
@@ -260,17 +255,17 @@ describe('probes against real Redis replication through the proxies', () => {
     const control = sentinel.connect();
     await control.connect();
     try {
-      await eventually('Sentinel knows both replicas', async () => {
+      await waitFor('Sentinel knows both replicas', async () => {
         // Listed, and already asked for their own INFO (until then Sentinel will not promote them).
         const replicas = (await control.call('SENTINEL', 'replicas', 'geoctl')) as string[][];
         const linkOk = (r: string[]) => r[r.indexOf('master-link-status') + 1] === 'ok';
         return replicas.length === 2 && replicas.every(linkOk);
       });
-      await eventually('Sentinel accepts the failover', async () => {
+      await waitFor('Sentinel accepts the failover', async () => {
         await control.call('SENTINEL', 'failover', 'geoctl');
         return true;
       });
-      await eventually('a replica is the new primary', async () => {
+      await waitFor('a replica is the new primary', async () => {
         const [, port] = (await control.call('SENTINEL', 'get-master-addr-by-name', 'geoctl')) as [
           string,
           string,

@@ -9,7 +9,6 @@ import { killAllCli, runCli } from '../../helpers/cli.js';
 import { faultsLeftOn } from '../../helpers/toxics-left.js';
 import { copyWithFreePorts } from '../../helpers/free-port-topology.js';
 import {
-  eventually,
   ServerSet,
   startPostgres,
   startPostgresStandby,
@@ -17,6 +16,7 @@ import {
   type PostgresServer,
   type RedisServer,
 } from '../../helpers/real-servers.js';
+import { waitFor } from '../../helpers/wait-for.js';
 
 // The shipped example scenarios (fixtures/scenarios/redis-replication.yaml, postgres-streaming.yaml) run
 // end to end through the built CLI against real servers wired as their shipped topologies describe:
@@ -174,7 +174,7 @@ describe('the shipped real-store scenarios, end to end through `geoctl run`', ()
       const client = replicas[i]!.connect();
       await client.connect();
       try {
-        const info = await eventually(`${region}'s link is up`, async () => {
+        const info = await waitFor(`${region}'s link is up`, async () => {
           const text = await client.info('replication');
           return text.includes('master_link_status:up') ? text : undefined;
         });
@@ -218,7 +218,7 @@ describe('the shipped real-store scenarios, end to end through `geoctl run`', ()
     // Both standbys stream from the primary again, each through its link proxy.
     const client = await primary.client();
     try {
-      const streaming = await eventually('both standbys stream', async () => {
+      const streaming = await waitFor('both standbys stream', async () => {
         const { rows } = await client.query<{ application_name: string }>(
           "SELECT application_name FROM pg_stat_replication WHERE state = 'streaming' ORDER BY 1",
         );

@@ -15,12 +15,12 @@ import type { Store } from '../../../src/stores/store.js';
 import { clientProxyName, type Topology } from '../../../src/topology/topology.js';
 import { freePorts } from '../../helpers/free-ports.js';
 import {
-  eventually,
   ServerSet,
   startPostgres,
   startPostgresStandby,
   type PostgresServer,
 } from '../../helpers/real-servers.js';
+import { waitFor } from '../../helpers/wait-for.js';
 
 // A real PostgreSQL primary (region us-east) and a streaming standby of it (region eu-west), reached
 // through geoctl's embedded Toxiproxy, one client proxy per region.
@@ -162,7 +162,7 @@ describe('postgres store against a real primary and standby, through the proxies
       status: 'ok',
       value: { kind: 'value', value: 'v1', version },
     });
-    const replicated = await eventually('the standby replays the write', async () => {
+    const replicated = await waitFor('the standby replays the write', async () => {
       const read = await store.read('eu-west', 'k');
       return read.status === 'ok' && read.value.kind === 'value' ? read : undefined;
     });

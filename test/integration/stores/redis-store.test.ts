@@ -14,13 +14,8 @@ import { checkStoreOptions, openStore } from '../../../src/stores/open-store.js'
 import type { Store } from '../../../src/stores/store.js';
 import { clientProxyName, type Topology } from '../../../src/topology/topology.js';
 import { freePorts } from '../../helpers/free-ports.js';
-import {
-  eventually,
-  ServerSet,
-  startRedis,
-  startSentinel,
-  type RedisServer,
-} from '../../helpers/real-servers.js';
+import { ServerSet, startRedis, startSentinel, type RedisServer } from '../../helpers/real-servers.js';
+import { waitFor } from '../../helpers/wait-for.js';
 
 // Real redis-server processes (a primary and a replica, plus a Sentinel pair for the failover case),
 // reached through geoctl's embedded Toxiproxy, one client proxy per region.
@@ -143,7 +138,7 @@ describe('redis store against real servers, through the proxies', () => {
     expect(await store.primaryRegion?.()).toBe('us-east');
     expect(await store.write('eu-west', 'k', 'v1')).toEqual({ status: 'ok', value: { via: 'us-east' } });
     expect(await store.read('us-east', 'k')).toEqual({ status: 'ok', value: { kind: 'value', value: 'v1' } });
-    await eventually('the replica has the write', async () => {
+    await waitFor('the replica has the write', async () => {
       const read = await store.read('eu-west', 'k');
       return read.status === 'ok' && read.value.kind === 'value' && read.value.value === 'v1';
     });
@@ -280,11 +275,11 @@ describe('redis store with Sentinel', () => {
       const control = sentinel.connect();
       try {
         await control.connect();
-        await eventually('Sentinel knows the replica and fails over to it', async () => {
+        await waitFor('Sentinel knows the replica and fails over to it', async () => {
           await control.call('SENTINEL', 'FAILOVER', 'geoctl-test');
           return true;
         });
-        await eventually('Sentinel reports the replica as the primary', async () => {
+        await waitFor('Sentinel reports the replica as the primary', async () => {
           const reply = (await control.call(
             'SENTINEL',
             'get-master-addr-by-name',
@@ -296,7 +291,7 @@ describe('redis store with Sentinel', () => {
         control.disconnect();
       }
       // Sentinel's answer is trusted for up to a second, and the old primary may take a write meanwhile.
-      const after = await eventually('a write lands on the new primary', async () => {
+      const after = await waitFor('a write lands on the new primary', async () => {
         const write = await store.write('a', 'k', 'v2');
         return write.status === 'ok' && write.value.via === 'b' ? write : undefined;
       });
